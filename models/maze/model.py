@@ -1,0 +1,326 @@
+"""The maze: walkers looking for the goal on a Mesa grid.
+
+Description:
+    ``n_walkers`` walkers share one maze drawn on a ``mesa.discrete_space`` grid
+    (``OrthogonalVonNeumannGrid``; walls, goals, traps and ice are property layers). Each
+    walker starts on ``S``, moves up/down/left/right, and its episode ends when it enters a goal
+    (or a trap); it then restarts at ``S``. By default walkers are independent (they may share
+    cells); with ``blocking=True`` a walker cannot enter a cell another walker occupies.
+
+Action Space:
+    ``Discrete(4)`` per walker: 0 up, 1 down, 2 left, 3 right. Moving into a wall or off the
+    grid leaves the walker in place.
+
+Observation Space:
+    ``Discrete(rows · cols)`` per walker: its cell, ``row · cols + col`` (the lecture's "state =
+    the agent's location").
+
+Rewards:
+    ``step_reward`` for every move (default −1: the lecture's maze, where the best policy is
+    the shortest path), plus ``goal_reward`` on entering a goal and ``trap_reward`` on entering
+    a trap. Sutton & Barto's Dyna maze uses ``step_reward=0, goal_reward=1``.
+
+Episode End:
+    Termination: the walker entered a goal or a trap. Truncation: its episode reached
+    ``max_episode_steps`` moves (a time limit is truncation, never termination).
+
+Arguments:
+    See :class:`MazeModel`.
+
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import mesa
+import numpy as np
+from mesa.discrete_space import OrthogonalVonNeumannGrid
+
+from models.maze.agents import Walker
+from models.maze.layouts import Layout, LayoutError, get_layout
+from models.maze.theory import ACTIONS, MazeMDP, greedy_path_lengths, shortest_path_lengths
+from socialrl.contract import RoleSpec, RoleStep
+
+__all__ = ["MazeModel"]
+
+ROLE = "walker"
+
+
+class MazeModel(mesa.Model):
+    """A maze with a population of walkers (role ``walker``).
+
+    Args:
+        layout: A built-in name (``"dyna"``, ``"lecture"``, ``"open_room"``, ``"cliff"``,
+            ``"frozen"``), ``"random:ROWSxCOLS"`` for a seeded perfect maze, an ASCII drawing,
+            or a :class:`~models.maze.layouts.Layout`.
+        n_walkers: Number of walkers (≥ 1).
+        step_reward: Reward of every move.
+        goal_reward: Extra reward on entering a goal.
+        trap_reward: Extra reward on entering a trap.
+        slip: Probability that a move from a slippery (``~``) cell is replaced by a random one.
+        max_episode_steps: Moves after which an episode is truncated (None: no limit).
+        blocking: Walkers may not enter a cell occupied by another walker (start, goals and traps
+            hold any number). Contested moves are settled at random; a blocked walker stays.
+        autoreset: Finished walkers restart at ``S`` within the step (see
+            :mod:`socialrl.contract`); with False they stay finished.
+        rng: Seed or ``numpy.random.Generator``; the model's only source of randomness.
+
+    """
+
+    render_modes: ClassVar[list[str]] = ["ansi"]
+
+    def __init__(
+        self,
+        layout: str | Layout = "lecture",
+        n_walkers: int = 1,
+        step_reward: float = -1.0,
+        goal_reward: float = 0.0,
+        trap_reward: float = -100.0,
+        slip: float = 0.0,
+        max_episode_steps: int | None = None,
+        blocking: bool = False,
+        autoreset: bool = True,
+        rng: Any = None,
+    ) -> None:
+        super().__init__(rng=rng)
+        _check_params(n_walkers, slip, max_episode_steps)
+        self.layout = get_layout(layout, self.rng)
+        self.rows, self.cols = self.layout.shape
+        self.n_walkers = int(n_walkers)
+        self.blocking = bool(blocking)
+        self.autoreset = bool(autoreset)
+        self.max_episode_steps = max_episode_steps
+
+        self.grid = OrthogonalVonNeumannGrid(self.layout.shape, torus=False, random=self.random)
+        for name in ("wall", "goal", "trap", "slippery"):
+            self.grid.create_property_layer(name, default_value=False, dtype=bool)
+        layers = self.grid._mesa_property_layers  # public accessor differs across Mesa versions
+        layers["wall"].data[:] = self.layout.walls
+        layers["goal"].data[:] = self.layout.goals
+        layers["trap"].data[:] = self.layout.traps
+        layers["slippery"].data[:] = self.layout.slippery
+
+        self.mdp = self._build_mdp(step_reward, goal_reward, trap_reward, slip)
+        self.shortest = shortest_path_lengths(self.mdp)
+        if self.shortest[self.mdp.start] < 0:
+            r, c = self.layout.start
+            raise LayoutError(
+                f"layout '{self.layout.name}': no path from the start (line {r + 1}, column "
+                f"{c + 1}) to any goal"
+            )
+        #: Fewest moves from the start to a goal (the BFS optimum learners are measured against).
+        self.optimal_path_length = int(self.shortest[self.mdp.start])
+
+        n = self.n_walkers
+        self.positions = np.full(n, self.mdp.start, dtype=np.int64)
+        self.episode_steps = np.zeros(n, dtype=np.int64)
+        self.episodes = np.zeros(n, dtype=np.int64)
+        self._active = np.ones(n, dtype=bool)
+        self._actions = np.zeros(n, dtype=np.int64)
+        self._outcome: RoleStep | None = None
+        self._exempt = self.mdp.terminal.copy()
+        self._exempt[self.mdp.start] = True
+        self._slippery_any = bool((self.mdp.slip > 0).any())
+        # Flat lookup tables for the hot step (1-D `take` beats 2-D fancy indexing).
+        self._successor = self.mdp.next_cell.ravel()
+        self._arrival_reward = self.mdp.step_reward + self.mdp.entry_reward
+        self._never = np.zeros(n, dtype=bool)
+        self._never.flags.writeable = False  # shared by every step's outcome: must stay False
+        self.period = 0  # our own step counter (Mesa's `steps` differs across versions)
+
+        self.walkers = [Walker(self, slot) for slot in range(n)]
+        self.roles = {
+            ROLE: RoleSpec(
+                name=ROLE,
+                n_agents=n,
+                observation_space=gym.spaces.Discrete(self.rows * self.cols),
+                action_space=gym.spaces.Discrete(len(ACTIONS)),
+            )
+        }
+
+    # ------------------------------------------------------------------ construction
+    def _build_mdp(
+        self, step_reward: float, goal_reward: float, trap_reward: float, slip: float
+    ) -> MazeMDP:
+        """Write the grid as an MDP: successors come from the Mesa grid's own connections."""
+        n_states = self.rows * self.cols
+        walls = self.layout.walls.ravel()
+        next_cell = np.repeat(np.arange(n_states, dtype=np.int64)[:, None], len(ACTIONS), axis=1)
+        for cell in self.grid.all_cells:
+            r, c = cell.coordinate
+            s = r * self.cols + c
+            for a, offset in enumerate(ACTIONS):
+                other = cell.connections.get(offset)
+                if other is not None:
+                    orow, ocol = other.coordinate
+                    if not self.layout.walls[orow, ocol]:
+                        next_cell[s, a] = orow * self.cols + ocol
+        goal = self.layout.goals.ravel()
+        trap = self.layout.traps.ravel()
+        entry = np.where(goal, goal_reward, 0.0) + np.where(trap, trap_reward, 0.0)
+        r0, c0 = self.layout.start
+        return MazeMDP(
+            shape=(self.rows, self.cols),
+            next_cell=next_cell,
+            entry_reward=entry.astype(np.float64),
+            step_reward=float(step_reward),
+            terminal=goal | trap,
+            goal=goal,
+            wall=walls,
+            slip=np.where(self.layout.slippery.ravel(), float(slip), 0.0),
+            start=r0 * self.cols + c0,
+        )
+
+    # ------------------------------------------------------------------ contract
+    def observe(self, role: str = ROLE) -> np.ndarray:
+        """Each walker's cell index, ``int64[n_walkers]``."""
+        self._check_role(role)
+        return self.positions
+
+    def set_actions(self, role: str, actions: np.ndarray) -> None:
+        """Store the moves the next ``step()`` applies (validated by the env adapter)."""
+        self._check_role(role)
+        self._actions = actions
+
+    def active(self, role: str = ROLE) -> np.ndarray:
+        """Walkers inside an episode."""
+        self._check_role(role)
+        return self._active
+
+    def outcome(self, role: str = ROLE) -> RoleStep:
+        """Outcome of the last step."""
+        self._check_role(role)
+        if self._outcome is None:
+            raise RuntimeError("outcome() is only defined after a step()")
+        return self._outcome
+
+    def role_agents(self, role: str = ROLE) -> list[Walker]:
+        """The walkers in batch order."""
+        self._check_role(role)
+        return self.walkers
+
+    def step(self) -> None:
+        """Move every walker once: a handful of array operations, whatever the population."""
+        mdp = self.mdp
+        pos = self.positions
+        target = self._successor.take(pos * len(ACTIONS) + self._actions)
+        if self._slippery_any:
+            target = self._slip(pos, target)
+        if self.blocking:
+            target = self._resolve_blocking(pos, target)
+        if not self.autoreset:
+            target = np.where(self._active, target, pos)
+        reward = self._arrival_reward.take(target)
+        terminated = mdp.terminal.take(target)
+        self.episode_steps = self.episode_steps + 1
+        if self.max_episode_steps is None:
+            truncated = self._never
+        else:
+            truncated = (self.episode_steps >= self.max_episode_steps) & ~terminated
+        if not self.autoreset:
+            reward = np.where(self._active, reward, 0.0)
+            terminated &= self._active
+            truncated = truncated & self._active
+        done = terminated if truncated is self._never else terminated | truncated
+        obs = target
+        if done.any():
+            self.episodes = self.episodes + done
+            if self.autoreset:
+                obs = np.where(done, mdp.start, target)
+                self.episode_steps = np.where(done, 0, self.episode_steps)
+            else:
+                self._active = self._active & ~done
+        self.positions = obs
+        self._outcome = RoleStep(obs, reward, terminated, truncated, target)
+        self.period += 1
+
+    # ------------------------------------------------------------------ dynamics details
+    def _slip(self, pos: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Replace moves from slippery cells by uniformly random ones with probability slip."""
+        slipped = self.rng.random(pos.shape[0]) < self.mdp.slip[pos]
+        if slipped.any():
+            idx = np.flatnonzero(slipped)
+            random_moves = self.rng.integers(len(ACTIONS), size=idx.size)
+            target = target.copy()
+            target[idx] = self.mdp.next_cell[pos[idx], random_moves]
+        return target
+
+    def _resolve_blocking(self, pos: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Cancel moves into occupied cells; one random winner per contested free cell.
+
+        A cell counts as occupied if a walker stands on it at the start of the step, so no
+        chain of moves can put two walkers on one (non-exempt) cell.
+        """
+        moving = (target != pos) & ~self._exempt[target]
+        occupied = np.bincount(pos, minlength=self.mdp.n_states) > 0
+        blocked = moving & occupied[target]
+        candidates = np.flatnonzero(moving & ~blocked)
+        if candidates.size:
+            order = candidates[self.rng.permutation(candidates.size)]
+            _, first = np.unique(target[order], return_index=True)
+            blocked[candidates] = True
+            blocked[order[first]] = False
+        return np.where(blocked, pos, target)
+
+    # ------------------------------------------------------------------ reporters
+    def metrics(self) -> dict[str, float]:
+        """Model reporters: mean BFS distance of walkers to the goal, walkers in an episode."""
+        dist = self.shortest[self.positions]
+        reachable = dist >= 0
+        return {
+            "mean_distance_to_goal": float(dist[reachable].mean()) if reachable.any() else np.nan,
+            "walkers_active": float(self._active.sum()),
+        }
+
+    def agent_frame(self, role: str = ROLE) -> dict[str, np.ndarray]:
+        """Per-walker reporters: cell, episodes finished, moves in the current episode."""
+        self._check_role(role)
+        row, col = np.divmod(self.positions, self.cols)
+        return {
+            "row": row,
+            "col": col,
+            "episodes": self.episodes,
+            "episode_steps": self.episode_steps,
+        }
+
+    def policy_report(self, role: str, greedy: Any) -> dict[str, np.ndarray]:
+        """Evaluate walkers' greedy policies: path length from the start, and if it is optimal.
+
+        Args:
+            role: ``"walker"``.
+            greedy: Maps walkers' cells ``int[n]`` to their greedy moves ``int[n]``.
+
+        """
+        self._check_role(role)
+        length = greedy_path_lengths(self.mdp, greedy, n_walkers=self.n_walkers)
+        return {
+            "greedy_path_length": length,
+            "greedy_optimal": length == self.optimal_path_length,
+        }
+
+    def render_text(self) -> str:
+        """The maze as ASCII with walkers drawn as ``W`` (``*`` where several stand)."""
+        grid = np.array([list(line) for line in self.layout.to_text().splitlines()])
+        counts = np.bincount(self.positions, minlength=self.mdp.n_states).reshape(grid.shape)
+        grid[counts == 1] = "W"
+        grid[counts > 1] = "*"
+        return "\n".join("".join(row) for row in grid)
+
+    def _check_role(self, role: str) -> None:
+        if role != ROLE:
+            raise KeyError(f"MazeModel has one role, 'walker'; got role {role!r}")
+
+
+def _check_params(n_walkers: int, slip: float, max_episode_steps: int | None) -> None:
+    if int(n_walkers) != n_walkers or n_walkers < 1:
+        raise ValueError(f"n_walkers must be a positive integer, got {n_walkers!r}")
+    if not 0.0 <= slip <= 1.0:
+        raise ValueError(f"slip must lie in [0, 1], got {slip!r}")
+    if max_episode_steps is not None and (
+        int(max_episode_steps) != max_episode_steps or max_episode_steps < 1
+    ):
+        raise ValueError(
+            f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r}"
+        )

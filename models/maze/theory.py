@@ -1,0 +1,200 @@
+"""What an optimal walker does: shortest paths (BFS) and value iteration.
+
+Both work on a :class:`MazeMDP`, the maze written as a finite MDP over the grid's cells
+(state = ``row · cols + col``): a deterministic successor table ``next_cell[s, a]``, the reward
+for entering each cell, which cells end an episode, and where moves slip. The model builds the
+MDP from its Mesa grid (:attr:`models.maze.model.MazeModel.mdp`), so the theory always
+describes the world the walkers actually live in.
+
+These are the references that learners are tested against: a learned greedy policy is optimal
+when its path from the start is as long as the BFS shortest path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "ACTIONS",
+    "MazeMDP",
+    "greedy_path_lengths",
+    "shortest_path_lengths",
+    "value_iteration",
+]
+
+#: Action index → (Δrow, Δcol): up, down, left, right.
+ACTIONS: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
+ACTION_NAMES: tuple[str, ...] = ("up", "down", "left", "right")
+
+
+@dataclass(frozen=True, eq=False)
+class MazeMDP:
+    """A maze as a finite MDP.
+
+    Attributes:
+        shape: ``(rows, cols)``; state ``s`` is cell ``divmod(s, cols)``.
+        next_cell: ``int64[S, 4]``, the cell an intended move leads to (walls and the border
+            leave the walker in place).
+        entry_reward: ``float64[S]``, reward for entering a cell on top of ``step_reward``
+            (the goal reward on goals, the trap reward on traps, else 0).
+        step_reward: Reward of every move.
+        terminal: ``bool[S]``, entering ends the episode (goals and traps).
+        goal: ``bool[S]``, the goal cells.
+        wall: ``bool[S]``, cells no walker can occupy.
+        slip: ``float64[S]``, probability that the intended move is replaced by a uniformly
+            random one (non-zero only on slippery cells).
+        start: The start state.
+
+    """
+
+    shape: tuple[int, int]
+    next_cell: np.ndarray
+    entry_reward: np.ndarray
+    step_reward: float
+    terminal: np.ndarray
+    goal: np.ndarray
+    wall: np.ndarray
+    slip: np.ndarray
+    start: int
+
+    @property
+    def n_states(self) -> int:
+        """Number of grid cells (walls included, so that state ↔ cell is trivial)."""
+        return int(self.next_cell.shape[0])
+
+    def reward(self) -> np.ndarray:
+        """``R[s, a]`` for the intended move (the slip-free reward table)."""
+        return self.step_reward + self.entry_reward[self.next_cell]
+
+    def transition_probabilities(self) -> np.ndarray:
+        """``P[s, a, s']`` including slips (dense; fine for mazes up to a few thousand cells)."""
+        n, n_actions = self.next_cell.shape
+        p = np.zeros((n, n_actions, n))
+        rows = np.arange(n)[:, None]
+        np.add.at(
+            p, (rows, np.arange(n_actions)[None, :], self.next_cell), 1.0 - self.slip[:, None]
+        )
+        for b in range(n_actions):  # a slip replaces the move by action b with prob slip/4
+            np.add.at(
+                p,
+                (rows, np.arange(n_actions)[None, :], self.next_cell[:, [b] * n_actions]),
+                self.slip[:, None] / n_actions,
+            )
+        return p
+
+
+def shortest_path_lengths(mdp: MazeMDP) -> np.ndarray:
+    """Breadth-first search backwards from the goals over intended (slip-free) moves.
+
+    Returns:
+        ``int64[S]``: the fewest moves from each cell to a goal; 0 on goals; −1 where no goal
+        can be reached (walls, traps, sealed-off cells).
+
+    """
+    dist = np.full(mdp.n_states, -1, dtype=np.int64)
+    dist[mdp.goal] = 0
+    frontier = mdp.goal.copy()
+    passable = ~mdp.wall & ~mdp.terminal
+    d = 0
+    while frontier.any():
+        d += 1
+        reaches = frontier[mdp.next_cell].any(axis=1)
+        frontier = reaches & passable & (dist < 0)
+        dist[frontier] = d
+    return dist
+
+
+def value_iteration(
+    mdp: MazeMDP, gamma: float = 0.95, tol: float = 1e-10, max_iter: int = 100_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Optimal state values and a greedy optimal policy by value iteration.
+
+    ``V(s) = max_a Σ_s' P(s'|s,a) [r(s,a,s') + γ V(s') (1 − terminal(s'))]``, iterated to a
+    fixed point. Terminal cells (goals, traps) have value 0: the episode is over there.
+
+    Args:
+        mdp: The maze.
+        gamma: Discount factor in (0, 1].
+        tol: Stop when the largest change of a value is below this.
+        max_iter: Safety cap (with γ = 1 and an unreachable goal, values diverge).
+
+    Returns:
+        ``(V, policy)``: ``float64[S]`` values and ``int64[S]`` greedy actions (ties go to the
+        lowest action index). Walls get value 0 and action 0.
+
+    """
+    if not 0.0 < gamma <= 1.0:
+        raise ValueError(f"gamma must lie in (0, 1], got {gamma}")
+    p = mdp.transition_probabilities()  # [S, A, S']
+    r_next = mdp.step_reward + mdp.entry_reward  # reward for landing in s'
+    expected_r = p @ r_next  # [S, A]
+    cont = np.where(mdp.terminal, 0.0, 1.0)
+    v = np.zeros(mdp.n_states)
+    live = ~mdp.wall & ~mdp.terminal
+    for _ in range(max_iter):
+        q = expected_r + gamma * (p @ (cont * v))
+        v_new = np.where(live, q.max(axis=1), 0.0)
+        if np.max(np.abs(v_new - v)) < tol:
+            v = v_new
+            break
+        v = v_new
+    q = expected_r + gamma * (p @ (cont * v))
+    policy = np.where(live, q.argmax(axis=1), 0)
+    return v, policy
+
+
+def greedy_path_lengths(
+    mdp: MazeMDP,
+    policy: np.ndarray | Callable[[np.ndarray], np.ndarray],
+    starts: np.ndarray | None = None,
+    n_walkers: int | None = None,
+) -> np.ndarray:
+    """Follow deterministic policies from start cells (slip-free) and count moves to a goal.
+
+    All walkers are rolled out together, one vectorized move per step, for at most ``S``
+    moves (a longer path must revisit a cell, i.e. loop forever).
+
+    Args:
+        mdp: The maze.
+        policy: ``int[S]`` (one policy), ``int[n, S]`` (one per walker), or a callable mapping
+            the walkers' current cells ``int[n]`` to actions ``int[n]`` (e.g. a learner's
+            ``greedy``).
+        starts: ``int[n]`` start cells; default: the maze's start for every walker.
+        n_walkers: Number of walkers when neither ``starts`` nor a 2-D policy fixes it.
+
+    Returns:
+        ``float64[n]``: moves to reach a goal, NaN where the walker loops or falls in a trap.
+
+    """
+    if starts is None:
+        if n_walkers is None:
+            n_walkers = (
+                policy.shape[0] if isinstance(policy, np.ndarray) and policy.ndim == 2 else 1
+            )
+        starts = np.full(n_walkers, mdp.start, dtype=np.int64)
+    pos = np.asarray(starts, dtype=np.int64).copy()
+    n = pos.shape[0]
+    rows = np.arange(n)
+    if callable(policy):
+        act = policy
+    elif policy.ndim == 1:
+        table = np.asarray(policy)
+        act = lambda s: table[s]  # noqa: E731
+    else:
+        table = np.asarray(policy)
+        act = lambda s: table[rows, s]  # noqa: E731
+    length = np.full(n, np.nan)
+    length[mdp.goal[pos]] = 0.0
+    running = ~mdp.terminal[pos]
+    for t in range(1, mdp.n_states + 1):
+        if not running.any():
+            break
+        nxt = mdp.next_cell[pos, np.asarray(act(pos), dtype=np.int64)]
+        pos = np.where(running, nxt, pos)
+        arrived = running & mdp.goal[pos]
+        length[arrived] = t
+        running &= ~mdp.terminal[pos]
+    return length

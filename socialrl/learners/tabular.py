@@ -1,0 +1,296 @@
+"""Tabular Q-learning (Watkins 1989), batched over a population of agents.
+
+A population of ``n`` Q-learners is one array ``Q[n, S, A]`` (or one shared ``Q[1, S, A]``),
+and every step is a few vectorized operations over the batch — no Python loop over agents.
+The update is the lecture's Bellman step on the visited cell::
+
+    Q(s, a) ← Q(s, a) + α [r + γ max_a' Q(s', a') − Q(s, a)]
+
+with no bootstrap (``max_a' Q(s', ·) := 0``) when ``s'`` is terminal. A truncated episode
+(time limit) still bootstraps: the state was not terminal, time just ran out.
+
+Exploration is ε-greedy with a schedule (:mod:`socialrl.learners.schedules`); ties between
+equally good actions are broken uniformly at random so that an untrained table does not always
+pick action 0. The per-agent loops are compiled once (:mod:`socialrl.learners.tabular_kernels`);
+the learner draws their random numbers from its own generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from socialrl.learners.base import (
+    load_state,
+    rng_state_array,
+    save_state,
+    set_rng_state,
+)
+from socialrl.learners.schedules import Schedule, as_schedule
+from socialrl.learners.tabular_kernels import (
+    epsilon_greedy,
+    epsilon_greedy_parallel,
+    greedy_actions,
+    q_update,
+    q_update_parallel,
+)
+
+#: Groups at least this large, with a table per agent, use the multi-core kernels (below it,
+#: starting threads costs more than it saves).
+PARALLEL_MIN_AGENTS = 4096
+
+__all__ = ["QLearning", "QLearningConfig", "bellman_targets"]
+
+
+@dataclass(frozen=True, eq=False)
+class QLearningConfig:
+    """Hyperparameters of tabular Q-learning.
+
+    Attributes:
+        alpha: Learning rate α ∈ (0, 1].
+        gamma: Discount factor γ ∈ [0, 1].
+        epsilon: Exploration probability: a number, a schedule, or a table such as
+            ``{"kind": "exponential", "beta": 4e-6}``.
+        init: Initial Q values: a number (every cell), ``"zeros"``, or an array ``[S, A]``
+            (the same for every agent) or ``[n, S, A]`` (one per agent).
+        shared: One table for the whole group (agents pool their experience) instead of one
+            table per agent.
+
+    """
+
+    alpha: float = 0.1
+    gamma: float = 0.95
+    epsilon: Schedule = field(default_factory=lambda: as_schedule(0.1))
+    init: float | str | np.ndarray = 0.0
+    shared: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.alpha <= 1.0:
+            raise ValueError(f"alpha (learning rate) must lie in (0, 1], got {self.alpha!r}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma (discount factor) must lie in [0, 1], got {self.gamma!r}")
+        object.__setattr__(self, "epsilon", as_schedule(self.epsilon))
+        if isinstance(self.init, str) and self.init != "zeros":
+            raise ValueError(f"init must be a number, 'zeros' or an array, got {self.init!r}")
+
+
+def bellman_targets(
+    reward: np.ndarray, q_next_max: np.ndarray, terminated: np.ndarray, gamma: float
+) -> np.ndarray:
+    """``r + γ max_a' Q(s', a')``, without the bootstrap where ``s'`` is terminal.
+
+    The reference form of the target; the compiled :func:`q_update` computes the same per agent.
+    """
+    return np.where(terminated, reward, reward + gamma * q_next_max)
+
+
+class QLearning:
+    """A population of tabular Q-learners (see the module docstring).
+
+    Args:
+        alpha: Learning rate α ∈ (0, 1].
+        gamma: Discount factor γ ∈ [0, 1].
+        epsilon: A number, a schedule, or a schedule table (see :func:`as_schedule`).
+        init: Initial values (see :class:`QLearningConfig`).
+        shared: One table for the whole group.
+
+    Observations must be discrete states: integers in ``[0, S)`` from a ``Discrete(S)`` space.
+
+    """
+
+    name = "q_learning"
+
+    def __init__(
+        self,
+        alpha: float = 0.1,
+        gamma: float = 0.95,
+        epsilon: float | Schedule | Mapping[str, Any] = 0.1,
+        init: float | str | np.ndarray = 0.0,
+        shared: bool = False,
+    ) -> None:
+        self.config = QLearningConfig(
+            alpha=alpha,
+            gamma=gamma,
+            epsilon=epsilon,  # type: ignore[arg-type]
+            init=init,
+            shared=shared,
+        )
+        self.q = np.zeros((0, 0, 0))
+        self.t = 0
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._rng = np.random.default_rng(0)
+        self._all_active = np.ones(0, dtype=np.bool_)
+        self._td = np.zeros(0)
+        self._parallel = False
+        self._bound = False
+
+    # ------------------------------------------------------------------ protocol
+    def bind(
+        self,
+        n_agents: int,
+        observation_space: gym.Space[Any],
+        action_space: gym.spaces.Discrete,
+        seed: np.random.SeedSequence,
+    ) -> None:
+        """Allocate ``Q[n or 1, S, A]`` from the init option and reset the step count."""
+        if not isinstance(observation_space, gym.spaces.Discrete):
+            raise TypeError(
+                "QLearning needs discrete observations (a Discrete(S) space of state indices); "
+                f"got {observation_space}"
+            )
+        n_states, n_actions = int(observation_space.n), int(action_space.n)
+        n_tables = 1 if self.config.shared else n_agents
+        self.q = _initial_q(self.config.init, n_tables, n_states, n_actions)
+        self._rows = (
+            np.zeros(n_agents, dtype=np.int64)
+            if self.config.shared
+            else np.arange(n_agents, dtype=np.int64)
+        )
+        self._all_active = np.ones(n_agents, dtype=np.bool_)
+        self._td = np.full(n_agents, np.nan)
+        self._parallel = not self.config.shared and n_agents >= PARALLEL_MIN_AGENTS
+        self._rng = np.random.default_rng(seed)
+        self.t = 0
+        self._bound = True
+
+    @property
+    def n_agents(self) -> int:
+        """Size of the group the learner is bound to."""
+        return int(self._rows.shape[0])
+
+    @property
+    def epsilon(self) -> float:
+        """ε at the current step."""
+        return float(self.config.epsilon(self.t))
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """ε-greedy actions (ties at random); advances the schedule by one step."""
+        obs = self._check_obs(obs)
+        actions = np.empty(self.n_agents, dtype=np.int64)
+        choose = epsilon_greedy_parallel if self._parallel else epsilon_greedy
+        choose(self.q, self._rows, obs, self.epsilon, self._rng.random(obs.size), actions)
+        self.t += 1
+        return actions
+
+    def greedy(self, obs: np.ndarray) -> np.ndarray:
+        """argmax_a Q(s, a) per agent (ties → lowest action; deterministic)."""
+        obs = self._check_obs(obs)
+        actions = np.empty(self.n_agents, dtype=np.int64)
+        greedy_actions(self.q, self._rows, obs, actions)
+        return actions
+
+    def learn(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        reward: np.ndarray,
+        next_obs: np.ndarray,
+        terminated: np.ndarray,
+        mask: np.ndarray | None = None,
+    ) -> None:
+        """One Bellman update per agent on the visited cell ``(s, a)`` (see the module doc).
+
+        Agents sharing a table update it one after another in slot order.
+        """
+        n = self.n_agents
+        update = q_update_parallel if self._parallel else q_update
+        update(
+            self.q,
+            self._rows,
+            self._check_obs(obs),
+            _as(actions, np.int64, n, "actions"),
+            _as(reward, np.float64, n, "reward"),
+            self._check_obs(next_obs),
+            _as(terminated, np.bool_, n, "terminated"),
+            self._all_active if mask is None else _as(mask, np.bool_, n, "mask"),
+            self.config.alpha,
+            self.config.gamma,
+            self._td,
+        )
+
+    def diagnostics(self) -> dict[str, float]:
+        """ε now and the mean absolute TD error of the last update."""
+        td = self._td[~np.isnan(self._td)]
+        return {
+            "epsilon": self.epsilon,
+            "td_error": float(np.abs(td).mean()) if td.size else np.nan,
+        }
+
+    # ------------------------------------------------------------------ inspection
+    def greedy_table(self) -> np.ndarray:
+        """Greedy action for every state, ``int64[n_tables, S]`` (the learned policy)."""
+        return self.q.argmax(axis=2)
+
+    def values(self) -> np.ndarray:
+        """``max_a Q(s, a)`` for every state, ``float64[n_tables, S]``."""
+        return self.q.max(axis=2)
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Q, step count and generator state (continuing from it is exact)."""
+        return {"q": self.q.copy(), "t": np.array(self.t), "rng": rng_state_array(self._rng)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore a state dict; the shapes must match the bound group."""
+        q = np.asarray(state["q"])
+        if q.shape != self.q.shape:
+            raise ValueError(
+                f"checkpoint Q has shape {q.shape}, but this learner is bound to {self.q.shape}"
+            )
+        self.q = q.astype(np.float64, copy=True)
+        self.t = int(state["t"])
+        set_rng_state(self._rng, state["rng"])
+
+    def save(self, path: str | Path) -> Path:
+        """Write a ``.npz`` checkpoint."""
+        return save_state(path, self.state_dict())
+
+    def load(self, path: str | Path) -> None:
+        """Read a checkpoint written by :meth:`save`."""
+        self.load_state_dict(load_state(path))
+
+    # ------------------------------------------------------------------ helpers
+    def _check_obs(self, obs: np.ndarray) -> np.ndarray:
+        if not self._bound:
+            raise RuntimeError("QLearning must be bound to a group (bind) before it acts")
+        return _as(obs, np.int64, self.n_agents, "observations")
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"QLearning(alpha={c.alpha}, gamma={c.gamma}, epsilon={c.epsilon}, shared={c.shared})"
+        )
+
+
+def _as(values: np.ndarray, dtype: type, n: int, what: str) -> np.ndarray:
+    """``values`` as a contiguous ``dtype[n]`` array (no copy when it already is one)."""
+    arr: np.ndarray = np.ascontiguousarray(values, dtype=dtype)
+    if arr.shape != (n,):
+        raise ValueError(
+            f"QLearning bound to {n} agents got {what} of shape {arr.shape}; expected ({n},)"
+        )
+    return arr
+
+
+def _initial_q(
+    init: float | str | np.ndarray, n_tables: int, n_states: int, n_actions: int
+) -> np.ndarray:
+    """Build ``Q[n_tables, S, A]`` from the ``init`` option, checking array shapes."""
+    if isinstance(init, str):
+        return np.zeros((n_tables, n_states, n_actions))
+    arr = np.asarray(init, dtype=np.float64)
+    if arr.ndim == 0:
+        return np.full((n_tables, n_states, n_actions), float(arr))
+    if arr.shape == (n_states, n_actions):
+        return np.repeat(arr[None], n_tables, axis=0)
+    if arr.shape == (n_tables, n_states, n_actions):
+        return arr.copy()
+    raise ValueError(
+        f"init array must have shape ({n_states}, {n_actions}) or "
+        f"({n_tables}, {n_states}, {n_actions}), got {arr.shape}"
+    )

@@ -1,0 +1,206 @@
+"""Compiled inner loops of tabular Q-learning, shared by every model that uses Q tables.
+
+A population of Q-learners touches a few cells of a large array ``Q[tables, S, A]`` per agent
+and step. In NumPy that takes several fancy-indexing passes over the batch (each a gather with
+three index arrays) and small-axis reductions, ~500 ns per agent-step; as one compiled loop it
+is a few nanoseconds. The loops below are written once and used by :class:`QLearning` on every
+model, so there is no special-cased copy of the simulation anywhere.
+
+Large populations with a table per agent run the ``*_parallel`` variants on all cores (agents
+are independent, so the result is the same); shared tables keep the sequential loop.
+
+Randomness stays outside: the caller draws uniforms from the learner's own
+``numpy.random.Generator`` and passes them in, so results are reproducible from one seed and
+independent of Numba's internal generator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "epsilon_greedy",
+    "epsilon_greedy_parallel",
+    "greedy_actions",
+    "q_update",
+    "q_update_parallel",
+]
+
+
+@njit(cache=True, nogil=True)
+def _max(q: np.ndarray, k: int, s: int) -> float:  # pragma: no cover - compiled
+    """``max_a q[k, s, a]`` (explicit loop: no array view is created)."""
+    best = q[k, s, 0]
+    for a in range(1, q.shape[2]):
+        if q[k, s, a] > best:
+            best = q[k, s, a]
+    return best
+
+
+@njit(cache=True, nogil=True)
+def _argmax_ties(q: np.ndarray, k: int, s: int, u: float) -> int:  # pragma: no cover - compiled
+    """Index of the maximum of ``q[k, s, :]``; among ties the ``⌊u · #ties⌋``-th one."""
+    n_actions = q.shape[2]
+    best = q[k, s, 0]
+    count = 1
+    for a in range(1, n_actions):
+        v = q[k, s, a]
+        if v > best:
+            best = v
+            count = 1
+        elif v == best:
+            count += 1
+    pick = int(u * count) if count > 1 else 0
+    for a in range(n_actions):
+        if q[k, s, a] == best:
+            if pick == 0:
+                return a
+            pick -= 1
+    return n_actions - 1  # unreachable for finite values
+
+
+@njit(cache=True, nogil=True)
+def _choose(q: np.ndarray, k: int, s: int, epsilon: float, u: float) -> int:  # pragma: no cover
+    """One agent's ε-greedy action from one uniform (see :func:`epsilon_greedy`)."""
+    if u < epsilon:
+        return min(int(u / epsilon * q.shape[2]), q.shape[2] - 1)
+    return _argmax_ties(q, k, s, (u - epsilon) / (1.0 - epsilon))
+
+
+@njit(cache=True, nogil=True)
+def _td_update(
+    q: np.ndarray,
+    k: int,
+    s: int,
+    a: int,
+    r: float,
+    s_next: int,
+    terminated: bool,
+    alpha: float,
+    gamma: float,
+) -> float:  # pragma: no cover - compiled
+    """``Q(s,a) ← Q(s,a) + α [r + γ max_a' Q(s',a') (1 − terminated) − Q(s,a)]``; returns TD."""
+    target = r
+    if not terminated:
+        target += gamma * _max(q, k, s_next)
+    td = target - q[k, s, a]
+    q[k, s, a] += alpha * td
+    return td
+
+
+@njit(cache=True, nogil=True)
+def epsilon_greedy(
+    q: np.ndarray,
+    tables: np.ndarray,
+    states: np.ndarray,
+    epsilon: float,
+    u: np.ndarray,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """ε-greedy actions for a batch of agents, ties broken uniformly at random.
+
+    One uniform ``u[i]`` per agent decides everything: agent ``i`` explores when ``u[i] < ε``
+    and then takes action ``⌊(u[i] / ε) · A⌋``; otherwise it takes a maximising action of
+    ``Q[tables[i], states[i], ·]``, choosing among equal maxima with ``(u[i] − ε) / (1 − ε)``.
+    Given the branch, each rescaled number is again uniform on [0, 1), so one draw per agent
+    gives exactly the distribution of three independent ones.
+    """
+    for i in range(states.shape[0]):
+        out[i] = _choose(q, tables[i], states[i], epsilon, u[i])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def epsilon_greedy_parallel(
+    q: np.ndarray,
+    tables: np.ndarray,
+    states: np.ndarray,
+    epsilon: float,
+    u: np.ndarray,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """:func:`epsilon_greedy` on all cores (same result: agents are independent)."""
+    for i in prange(states.shape[0]):
+        out[i] = _choose(q, tables[i], states[i], epsilon, u[i])
+
+
+@njit(cache=True, nogil=True)
+def greedy_actions(
+    q: np.ndarray, tables: np.ndarray, states: np.ndarray, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """Deterministic greedy actions (the lowest index among equal maxima)."""
+    for i in range(states.shape[0]):
+        k, s = tables[i], states[i]
+        best = 0
+        for a in range(1, q.shape[2]):
+            if q[k, s, a] > q[k, s, best]:
+                best = a
+        out[i] = best
+
+
+@njit(cache=True, nogil=True)
+def q_update(
+    q: np.ndarray,
+    tables: np.ndarray,
+    states: np.ndarray,
+    actions: np.ndarray,
+    rewards: np.ndarray,
+    next_states: np.ndarray,
+    terminated: np.ndarray,
+    active: np.ndarray,
+    alpha: float,
+    gamma: float,
+    td: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """The Bellman update of every active agent on its visited cell; TD errors into ``td``.
+
+    Agents are updated in slot order, so agents sharing one table update it one after
+    another, exactly as sequential learners would. Inactive agents get ``td = NaN``.
+    """
+    for i in range(states.shape[0]):
+        if active[i]:
+            td[i] = _td_update(
+                q,
+                tables[i],
+                states[i],
+                actions[i],
+                rewards[i],
+                next_states[i],
+                terminated[i],
+                alpha,
+                gamma,
+            )
+        else:
+            td[i] = np.nan
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def q_update_parallel(
+    q: np.ndarray,
+    tables: np.ndarray,
+    states: np.ndarray,
+    actions: np.ndarray,
+    rewards: np.ndarray,
+    next_states: np.ndarray,
+    terminated: np.ndarray,
+    active: np.ndarray,
+    alpha: float,
+    gamma: float,
+    td: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """:func:`q_update` on all cores — only for agents with a table each (no races)."""
+    for i in prange(states.shape[0]):
+        if active[i]:
+            td[i] = _td_update(
+                q,
+                tables[i],
+                states[i],
+                actions[i],
+                rewards[i],
+                next_states[i],
+                terminated[i],
+                alpha,
+                gamma,
+            )
+        else:
+            td[i] = np.nan

@@ -1,0 +1,218 @@
+"""Populations: which learner drives which agents.
+
+A population is a list of **groups**. A group is a learner plus the agents it drives: a whole
+role, an explicit list of slots, or the agents whose attributes match a selector (e.g.
+``{"slot": 0}`` for the first firm of every market). One model can thus host Q-learners beside
+DQNs, or learners beside fixed strategies. Every agent of every role must belong to exactly one
+group — a gap or an overlap is an error at bind time, not a silent default.
+
+Each group's learner sees only its own agents, as one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from socialrl.contract import MultiAgentModel, RoleStep
+from socialrl.learners.base import Learner
+
+__all__ = ["Group", "Population"]
+
+AgentSelector = Sequence[int] | np.ndarray | Mapping[str, Any] | None
+
+
+@dataclass(eq=False)
+class Group:
+    """A learner and the agents it drives.
+
+    Attributes:
+        learner: The learner (or fixed policy) of the group.
+        role: The role of its agents (None: the model's only role).
+        agents: None (every agent of the role), slots ``[i, j, …]``, or an attribute selector
+            ``{"attribute": value, …}`` matched against the role's Mesa agents.
+        name: Label for diagnostics columns (default: the role, or ``role[k]`` for the k-th
+            group of a role).
+
+    """
+
+    learner: Learner
+    role: str | None = None
+    agents: AgentSelector = None
+    name: str | None = None
+
+
+@dataclass(eq=False)
+class _Bound:
+    name: str
+    role: str
+    learner: Learner
+    index: np.ndarray | None  # None: the whole role, in order (no gather/scatter needed)
+
+
+class Population:
+    """Learners assigned to the agents of a model.
+
+    Args:
+        groups: ``{role: learner}`` (one learner per role), a list of :class:`Group`, or one
+            learner for a single-role model.
+
+    """
+
+    def __init__(self, groups: Mapping[str, Learner] | Sequence[Group] | Learner) -> None:
+        if isinstance(groups, Mapping):
+            self.groups = [Group(learner=lrn, role=role) for role, lrn in groups.items()]
+        elif isinstance(groups, Sequence):
+            self.groups = list(groups)
+        else:
+            self.groups = [Group(learner=groups)]
+        if not self.groups:
+            raise ValueError("a population needs at least one group")
+        self._bound: list[_Bound] = []
+        self._by_role: dict[str, list[_Bound]] = {}
+        self._sizes: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ binding
+    def bind(self, model: MultiAgentModel, seed: np.random.SeedSequence) -> None:
+        """Resolve every group's agents in ``model`` and bind its learner to them."""
+        roles = model.roles
+        seeds = seed.spawn(len(self.groups))
+        bound: list[_Bound] = []
+        owner: dict[str, np.ndarray] = {r: np.full(s.n_agents, -1) for r, s in roles.items()}
+        for k, (group, group_seed) in enumerate(zip(self.groups, seeds, strict=True)):
+            role = group.role
+            if role is None:
+                if len(roles) != 1:
+                    raise ValueError(
+                        f"group {k} names no role, but the model has roles {list(roles)}"
+                    )
+                role = next(iter(roles))
+            if role not in roles:
+                raise KeyError(f"group {k}: unknown role {role!r}; roles: {', '.join(roles)}")
+            spec = roles[role]
+            index = _select(model, role, spec.n_agents, group.agents, k)
+            taken = owner[role][index]
+            if (taken >= 0).any():
+                clash = np.flatnonzero(taken >= 0)[:5]
+                raise ValueError(
+                    f"group {k} and group {int(taken[clash[0]])} both claim agents "
+                    f"{index[clash].tolist()} of role {role!r}"
+                )
+            owner[role][index] = k
+            whole = index.size == spec.n_agents and bool((index == np.arange(spec.n_agents)).all())
+            name = group.name or (role if group.agents is None else f"{role}[{k}]")
+            group.learner.bind(index.size, spec.observation_space, spec.action_space, group_seed)
+            bound.append(_Bound(name, role, group.learner, None if whole else index))
+        for role, who in owner.items():
+            if (who < 0).any():
+                orphans = np.flatnonzero(who < 0)
+                raise ValueError(
+                    f"agents {orphans[:10].tolist()} of role {role!r} belong to no group "
+                    f"({orphans.size} in all); give them a learner or a fixed policy"
+                )
+        self._bound = bound
+        self._by_role = {role: [b for b in bound if b.role == role] for role in roles}
+        self._sizes = {role: spec.n_agents for role, spec in roles.items()}
+
+    # ------------------------------------------------------------------ acting and learning
+    def act(self, obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Exploring actions for every role."""
+        return self._gather(obs, lambda lrn, o: lrn.act(o))
+
+    def greedy(self, obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Greedy actions for every role (no exploration, no state change)."""
+        return self._gather(obs, lambda lrn, o: lrn.greedy(o))
+
+    def greedy_policy(self, role: str) -> Callable[[np.ndarray], np.ndarray]:
+        """The role's greedy policy as a function ``obs[n] → actions[n]``."""
+        return lambda o: self.greedy({role: o})[role]
+
+    def learn(
+        self,
+        obs: Mapping[str, np.ndarray],
+        actions: Mapping[str, np.ndarray],
+        outcome: Mapping[str, RoleStep],
+        active: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        """Hand each group its agents' transitions; ``active`` masks agents that did not move."""
+        for role, groups in self._by_role.items():
+            out = outcome[role]
+            mask = None if active is None else active.get(role)
+            for b in groups:
+                i = b.index
+                if i is None:
+                    b.learner.learn(
+                        obs[role], actions[role], out.reward, out.next_obs, out.terminated, mask
+                    )
+                else:
+                    b.learner.learn(
+                        obs[role][i],
+                        actions[role][i],
+                        out.reward[i],
+                        out.next_obs[i],
+                        out.terminated[i],
+                        None if mask is None else mask[i],
+                    )
+
+    def diagnostics(self) -> dict[str, float]:
+        """Every learner's diagnostics, prefixed by its group name."""
+        out: dict[str, float] = {}
+        for b in self._bound:
+            for key, value in b.learner.diagnostics().items():
+                out[f"{b.name}_{key}"] = value
+        return out
+
+    @property
+    def bound_groups(self) -> list[tuple[str, str, Learner, np.ndarray | None]]:
+        """``(name, role, learner, slots or None for the whole role)`` per group."""
+        return [(b.name, b.role, b.learner, b.index) for b in self._bound]
+
+    def _gather(
+        self, obs: Mapping[str, np.ndarray], fn: Callable[[Learner, np.ndarray], np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        if not self._bound:
+            raise RuntimeError("bind the population to a model before it acts")
+        actions: dict[str, np.ndarray] = {}
+        for role, groups in self._by_role.items():
+            if len(groups) == 1 and groups[0].index is None:
+                actions[role] = fn(groups[0].learner, obs[role])
+                continue
+            batch = np.empty(self._sizes[role], dtype=np.int64)
+            for b in groups:
+                batch[b.index] = fn(b.learner, obs[role][b.index])
+            actions[role] = batch
+        return actions
+
+
+def _select(
+    model: MultiAgentModel, role: str, n_agents: int, selector: AgentSelector, k: int
+) -> np.ndarray:
+    """Slots of the agents a group selects."""
+    if selector is None:
+        return np.arange(n_agents)
+    if isinstance(selector, Mapping):
+        agents = list(model.role_agents(role))
+        for attr in selector:
+            if not hasattr(agents[0], attr):
+                raise AttributeError(
+                    f"group {k}: agents of role {role!r} have no attribute {attr!r}"
+                )
+        slots = [
+            i
+            for i, agent in enumerate(agents)
+            if all(getattr(agent, attr) == value for attr, value in selector.items())
+        ]
+        if not slots:
+            raise ValueError(f"group {k}: no agent of role {role!r} matches {dict(selector)}")
+        return np.asarray(slots, dtype=np.int64)
+    index = np.asarray(selector, dtype=np.int64).ravel()
+    if index.size == 0:
+        raise ValueError(f"group {k}: the agent list is empty")
+    if index.min() < 0 or index.max() >= n_agents:
+        raise ValueError(f"group {k}: agent slots must lie in [0, {n_agents}) for role {role!r}")
+    if np.unique(index).size != index.size:
+        raise ValueError(f"group {k}: agent slots repeat")
+    return index

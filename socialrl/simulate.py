@@ -1,0 +1,253 @@
+"""The run loop: observe → act → step → learn → record.
+
+:func:`simulate` is one run of one model with one population, driven by one seed: a
+``numpy.random.SeedSequence`` spawns the model's generator and every learner's, so the same
+seed gives identical tables and different seeds give independent runs.
+
+Recording is vectorized too: episode returns accumulate in arrays, finished episodes are
+appended as array chunks, and the tables are assembled once at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from socialrl.contract import MultiAgentModel, RoleStep
+from socialrl.envs.batched import MultiAgentEnv
+from socialrl.learners.base import Learner
+from socialrl.population import Group, Population
+from socialrl.results import Results
+
+__all__ = ["simulate"]
+
+
+def simulate(
+    model: str | Callable[..., Any],
+    params: Mapping[str, Any] | None = None,
+    population: Population | Mapping[str, Learner] | list[Group] | Learner | None = None,
+    *,
+    steps: int | None = None,
+    episodes: int | None = None,
+    seed: int | np.random.SeedSequence = 0,
+    record_every: int = 100,
+    snapshot_every: int | None = None,
+    learn: bool = True,
+) -> Results:
+    """Run a model with a population of learners and return tidy tables.
+
+    Args:
+        model: A registered model name (``"maze"``) or a model class.
+        params: The model's parameters.
+        population: Who drives the agents: a :class:`Population`, ``{role: learner}``, a list
+            of :class:`Group`, or one learner for a single-role model.
+        steps: Number of steps to run (with ``episodes``: a cap).
+        episodes: Run until every agent has finished at least this many episodes.
+        seed: The run's one seed.
+        record_every: Write a ``steps`` row every this many steps (and after the last one).
+        snapshot_every: Write per-agent ``agents`` rows every this many steps; they are always
+            written after the last step.
+        learn: False freezes the learners (evaluation runs).
+
+    Returns:
+        :class:`~socialrl.results.Results` with ``steps``, ``episodes`` and ``agents`` tables.
+
+    Raises:
+        ValueError: for a missing or non-positive length or recording interval.
+
+    """
+    _check_lengths(steps, episodes, record_every, snapshot_every)
+    if population is None:
+        raise ValueError("simulate needs a population (e.g. {'walker': QLearning()})")
+    pop = population if isinstance(population, Population) else Population(population)
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    model_seed, population_seed = root.spawn(2)
+
+    started = time.perf_counter()
+    env = MultiAgentEnv(model, params)
+    obs = env.reset(model_seed)
+    world = env.model
+    assert world is not None
+    pop.bind(world, population_seed)
+    recorder = _Recorder(world, pop, record_every, snapshot_every)
+    limit = steps if steps is not None else np.iinfo(np.int64).max
+    autoreset = world.autoreset
+
+    t = 0
+    try:
+        while t < limit:
+            actions = pop.act(obs)
+            active = None if autoreset else {r: world.active(r) for r in world.roles}
+            outcome = env.step(actions)
+            if learn:
+                pop.learn(obs, actions, outcome, active)
+            t += 1
+            recorder.after_step(t, outcome)
+            obs = {role: out.obs for role, out in outcome.items()}
+            if episodes is not None and recorder.min_episodes() >= episodes:
+                break
+        recorder.finish(t)
+    finally:
+        env.close()
+    elapsed = time.perf_counter() - started
+    meta = {
+        "model": getattr(model, "__name__", model),
+        "params": dict(params or {}),
+        "seed": seed if isinstance(seed, int) else str(seed),
+        "steps": t,
+        "seconds": elapsed,
+        "population": [
+            {
+                "group": name,
+                "role": role,
+                "learner": repr(learner),
+                "agents": "all" if idx is None else idx.tolist(),
+            }
+            for name, role, learner, idx in pop.bound_groups
+        ],
+    }
+    return recorder.results(meta)
+
+
+def _check_lengths(
+    steps: int | None, episodes: int | None, record_every: int, snapshot_every: int | None
+) -> None:
+    if steps is None and episodes is None:
+        raise ValueError("give the run a length: steps=… and/or episodes=…")
+    for name, value in (
+        ("steps", steps),
+        ("episodes", episodes),
+        ("snapshot_every", snapshot_every),
+    ):
+        if value is not None and (int(value) != value or value < 1):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if int(record_every) != record_every or record_every < 1:
+        raise ValueError(f"record_every must be a positive integer, got {record_every!r}")
+
+
+class _Recorder:
+    """Accumulates the three tables without a Python loop over agents."""
+
+    def __init__(
+        self,
+        model: MultiAgentModel,
+        population: Population,
+        record_every: int,
+        snapshot_every: int | None,
+    ) -> None:
+        self.model, self.population = model, population
+        self.record_every, self.snapshot_every = record_every, snapshot_every
+        self.roles = list(model.roles)
+        sizes = {r: model.roles[r].n_agents for r in self.roles}
+        self.ep_return = {r: np.zeros(n) for r, n in sizes.items()}
+        self.ep_length = {r: np.zeros(n, dtype=np.int64) for r, n in sizes.items()}
+        self.ep_count = {r: np.zeros(n, dtype=np.int64) for r, n in sizes.items()}
+        self.reward_sum = dict.fromkeys(self.roles, 0.0)
+        self.since_record = 0
+        self.episode_chunks: list[dict[str, np.ndarray]] = []
+        self.step_rows: list[dict[str, Any]] = []
+        self.snapshots: list[pd.DataFrame] = []
+        self.last_recorded = 0
+        self.last_snapshot = 0
+
+    def after_step(self, t: int, outcome: Mapping[str, RoleStep]) -> None:
+        for role in self.roles:
+            out = outcome[role]
+            ret, length = self.ep_return[role], self.ep_length[role]
+            ret += out.reward
+            length += 1
+            self.reward_sum[role] += float(out.reward.sum())
+            done = out.terminated | out.truncated
+            if done.any():
+                idx = np.flatnonzero(done)
+                count = self.ep_count[role]
+                self.episode_chunks.append(
+                    {
+                        "role": np.full(idx.size, role, dtype=object),
+                        "agent": idx,
+                        "episode": count[idx].copy(),
+                        "end_step": np.full(idx.size, t, dtype=np.int64),
+                        "length": length[idx].copy(),
+                        "return": ret[idx].copy(),
+                        "terminated": out.terminated[idx].copy(),
+                    }
+                )
+                count[idx] += 1
+                ret[idx] = 0.0
+                length[idx] = 0
+        self.since_record += 1
+        if t % self.record_every == 0:
+            self._record(t)
+        if self.snapshot_every is not None and t % self.snapshot_every == 0:
+            self._snapshot(t)
+
+    def min_episodes(self) -> int:
+        return min(int(self.ep_count[r].min()) for r in self.roles)
+
+    def finish(self, t: int) -> None:
+        if t > self.last_recorded:
+            self._record(t)
+        if t > self.last_snapshot or not self.snapshots:
+            self._snapshot(t)
+
+    def _record(self, t: int) -> None:
+        row: dict[str, Any] = {"step": t}
+        row.update(self.model.metrics())
+        for role in self.roles:
+            n = self.model.roles[role].n_agents
+            row[f"{role}_reward_mean"] = self.reward_sum[role] / max(self.since_record * n, 1)
+            row[f"{role}_episodes"] = int(self.ep_count[role].sum())
+            self.reward_sum[role] = 0.0
+        row.update(self.population.diagnostics())
+        self.step_rows.append(row)
+        self.since_record = 0
+        self.last_recorded = t
+
+    def _snapshot(self, t: int) -> None:
+        report = getattr(self.model, "policy_report", None)
+        for name, role, _learner, idx in self.population.bound_groups:
+            frame = self.model.agent_frame(role)
+            n = self.model.roles[role].n_agents
+            cols: dict[str, Any] = {
+                "step": np.full(n, t, dtype=np.int64),
+                "role": np.full(n, role, dtype=object),
+                "agent": np.arange(n),
+                **frame,
+            }
+            if report is not None:
+                cols.update(report(role, self.population.greedy_policy(role)))
+            table = pd.DataFrame(cols)
+            table.insert(2, "group", name)
+            self.snapshots.append(table if idx is None else table.iloc[idx])
+        self.last_snapshot = t
+
+    def results(self, meta: dict[str, Any]) -> Results:
+        steps = pd.DataFrame(self.step_rows)
+        if self.episode_chunks:
+            episodes = pd.DataFrame(
+                {
+                    k: np.concatenate([c[k] for c in self.episode_chunks])
+                    for k in self.episode_chunks[0]
+                }
+            )
+        else:
+            episodes = pd.DataFrame(
+                {
+                    "role": pd.Series(dtype=object),
+                    "agent": pd.Series(dtype=np.int64),
+                    "episode": pd.Series(dtype=np.int64),
+                    "end_step": pd.Series(dtype=np.int64),
+                    "length": pd.Series(dtype=np.int64),
+                    "return": pd.Series(dtype=np.float64),
+                    "terminated": pd.Series(dtype=bool),
+                }
+            )
+        episodes = episodes.sort_values(["role", "agent", "episode"], kind="stable").reset_index(
+            drop=True
+        )
+        agents = pd.concat(self.snapshots, ignore_index=True)
+        return Results(steps=steps, episodes=episodes, agents=agents, meta=meta)

@@ -1,0 +1,230 @@
+"""Contract tests that every model and every learner inherits.
+
+Like Axelrod's ``TestPlayer``: a new model or learner gets these checks for free by subclassing
+and saying how to build one. They test the contract, not the behaviour — shapes, dtypes,
+spaces, seeding, autoreset semantics, checkpoints, and clear refusals of bad input.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from pettingzoo.test import parallel_api_test, parallel_seed_test
+
+from socialrl.contract import MultiAgentModel, RoleStep
+from socialrl.envs import MultiAgentEnv, ParallelEnv, SingleAgentEnv
+from socialrl.learners.base import Learner
+
+
+def _random_actions(model: MultiAgentModel, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {
+        role: rng.integers(spec.n_actions, size=spec.n_agents) for role, spec in model.roles.items()
+    }
+
+
+class ModelContract:
+    """Subclass and set ``model`` (class) and ``params`` (small, fast settings)."""
+
+    model: ClassVar[Any]
+    params: ClassVar[dict[str, Any]] = {}
+    steps: ClassVar[int] = 60
+
+    def build(self, seed: int = 0, **overrides: Any) -> MultiAgentModel:
+        return self.model(**{**self.params, **overrides}, rng=seed)  # type: ignore[no-any-return]
+
+    def rollout(
+        self, seed: int, steps: int | None = None, **overrides: Any
+    ) -> list[dict[str, RoleStep]]:
+        model = self.build(seed, **overrides)
+        rng = np.random.default_rng(seed)
+        outs = []
+        for _ in range(steps or self.steps):
+            for role, actions in _random_actions(model, rng).items():
+                model.set_actions(role, actions)
+            model.step()
+            outs.append({role: model.outcome(role) for role in model.roles})
+        return outs
+
+    def test_is_a_mesa_model_with_roles(self) -> None:
+        import mesa
+
+        model = self.build()
+        assert isinstance(model, mesa.Model)
+        assert isinstance(model, MultiAgentModel)
+        assert model.roles, "a model declares at least one role"
+        for role, spec in model.roles.items():
+            assert spec.name == role
+            assert isinstance(spec.action_space, gym.spaces.Discrete)
+            agents = list(model.role_agents(role))
+            assert len(agents) == spec.n_agents
+            assert all(isinstance(a, mesa.Agent) for a in agents)
+
+    def test_observations_are_batches_in_the_space(self) -> None:
+        model = self.build()
+        for role, spec in model.roles.items():
+            obs = model.observe(role)
+            assert obs.shape[0] == spec.n_agents
+            assert all(spec.observation_space.contains(o) for o in obs)
+
+    def test_step_outcome_shapes_and_flags(self) -> None:
+        for outs in self.rollout(seed=1):
+            for role, out in outs.items():
+                n = self.build().roles[role].n_agents
+                assert out.reward.shape == (n,) and out.reward.dtype == np.float64
+                assert out.terminated.dtype == bool and out.truncated.dtype == bool
+                assert not (out.terminated & out.truncated).any(), "a time limit is not an ending"
+                assert out.obs.shape[0] == n and out.next_obs.shape[0] == n
+
+    def test_autoreset_same_step(self) -> None:
+        """Finished agents restart: next_obs is where they ended, obs where they restart."""
+        for outs in self.rollout(seed=2, steps=self.steps * 3):
+            for out in outs.values():
+                going_on = ~(out.terminated | out.truncated)
+                np.testing.assert_array_equal(out.obs[going_on], out.next_obs[going_on])
+
+    def test_no_autoreset_freezes_finished_agents(self) -> None:
+        model = self.build(3, autoreset=False)
+        rng = np.random.default_rng(3)
+        finished = {role: np.zeros(spec.n_agents, bool) for role, spec in model.roles.items()}
+        for _ in range(self.steps * 3):
+            before = {role: model.observe(role) for role in model.roles}
+            for role, actions in _random_actions(model, rng).items():
+                model.set_actions(role, actions)
+            model.step()
+            for role in model.roles:
+                out = model.outcome(role)
+                was = finished[role]
+                assert not out.terminated[was].any() and not out.truncated[was].any()
+                assert (out.reward[was] == 0).all()
+                np.testing.assert_array_equal(out.next_obs[was], before[role][was])
+                finished[role] = was | out.terminated | out.truncated
+                np.testing.assert_array_equal(model.active(role), ~finished[role])
+
+    def test_same_seed_same_trajectory(self) -> None:
+        a, b = self.rollout(seed=4), self.rollout(seed=4)
+        for oa, ob in zip(a, b, strict=True):
+            for role in oa:
+                for x, y in zip(oa[role], ob[role], strict=True):
+                    np.testing.assert_array_equal(x, y)
+
+    def test_reporters(self) -> None:
+        model = self.build()
+        metrics = model.metrics()
+        assert all(isinstance(v, float) for v in metrics.values())
+        for role, spec in model.roles.items():
+            frame = model.agent_frame(role)
+            assert all(len(col) == spec.n_agents for col in frame.values())
+
+    def test_batched_env_refuses_wrong_action_shape(self) -> None:
+        env = MultiAgentEnv(self.model, self.params)
+        env.reset(seed=0)
+        role, spec = next(iter(env.roles.items()))
+        with pytest.raises(ValueError, match=rf"actions for role '{role}' must have shape"):
+            env.step({role: np.zeros(spec.n_agents + 1, dtype=np.int64)})
+        with pytest.raises(ValueError, match="must lie in"):
+            env.step({role: np.full(spec.n_agents, spec.n_actions)})
+
+    def test_unknown_parameter_is_refused(self) -> None:
+        with pytest.raises(TypeError, match="takes no parameter 'no_such_parameter'"):
+            MultiAgentEnv(self.model, {**self.params, "no_such_parameter": 1})
+
+    def test_gymnasium_check_env(self) -> None:
+        env = SingleAgentEnv(self.model, **self.params)
+        check_env(env, skip_render_check=False)
+
+    def test_pettingzoo_parallel_api_and_seed(self) -> None:
+        parallel_api_test(ParallelEnv(self.model, **self.params), num_cycles=self.steps)
+        parallel_seed_test(lambda: ParallelEnv(self.model, **self.params))
+
+
+class LearnerContract:
+    """Subclass and define ``make`` (a fresh learner) and ``spaces`` (obs, action space)."""
+
+    n_agents: ClassVar[int] = 5
+    observation_space: ClassVar[gym.Space[Any]] = gym.spaces.Discrete(6)
+    action_space: ClassVar[gym.spaces.Discrete] = gym.spaces.Discrete(3)
+
+    def make(self) -> Learner:
+        raise NotImplementedError
+
+    def bound(self, seed: int = 0) -> Learner:
+        learner = self.make()
+        learner.bind(
+            self.n_agents, self.observation_space, self.action_space, np.random.SeedSequence(seed)
+        )
+        return learner
+
+    def batch(self, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        n = self.n_agents
+        obs = rng.integers(int(self.observation_space.n), size=n)  # type: ignore[attr-defined]
+        nxt = rng.integers(int(self.observation_space.n), size=n)  # type: ignore[attr-defined]
+        return (
+            obs,
+            rng.integers(int(self.action_space.n), size=n),
+            rng.normal(size=n),
+            nxt,
+            rng.random(n) < 0.2,
+        )
+
+    def train(self, learner: Learner, steps: int = 50, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        for _ in range(steps):
+            obs, _, reward, nxt, term = self.batch(rng)
+            actions = learner.act(obs)
+            learner.learn(obs, actions, reward, nxt, term)
+
+    def test_is_a_learner(self) -> None:
+        assert isinstance(self.make(), Learner)
+
+    def test_act_and_greedy_shapes(self) -> None:
+        learner = self.bound()
+        obs = self.batch(np.random.default_rng(0))[0]
+        for actions in (learner.act(obs), learner.greedy(obs)):
+            assert actions.shape == (self.n_agents,)
+            assert actions.dtype.kind in "iu"
+            assert ((actions >= 0) & (actions < self.action_space.n)).all()
+
+    def test_seeded_reproducibility(self) -> None:
+        a, b = self.bound(seed=7), self.bound(seed=7)
+        self.train(a, seed=1)
+        self.train(b, seed=1)
+        for key, value in a.state_dict().items():
+            np.testing.assert_array_equal(value, b.state_dict()[key])
+
+    def test_rebinding_resets(self) -> None:
+        learner = self.bound(seed=3)
+        fresh = {k: v.copy() for k, v in learner.state_dict().items()}
+        self.train(learner)
+        learner.bind(
+            self.n_agents, self.observation_space, self.action_space, np.random.SeedSequence(3)
+        )
+        for key, value in learner.state_dict().items():
+            np.testing.assert_array_equal(value, fresh[key])
+
+    def test_save_load_round_trip(self, tmp_path: Any) -> None:
+        from socialrl.learners.base import load_state, save_state
+
+        learner = self.bound(seed=5)
+        self.train(learner)
+        path = save_state(tmp_path / "ckpt", learner.state_dict())
+        other = self.bound(seed=99)
+        other.load_state_dict(load_state(path))
+        obs = self.batch(np.random.default_rng(11))[0]
+        np.testing.assert_array_equal(learner.act(obs), other.act(obs))
+        for key, value in learner.state_dict().items():
+            np.testing.assert_array_equal(value, other.state_dict()[key])
+
+    def test_wrong_observation_shape_is_refused(self) -> None:
+        learner = self.bound()
+        obs = self.batch(np.random.default_rng(0))[0]
+        with pytest.raises(ValueError, match=f"{self.n_agents}"):
+            learner.act(np.concatenate([obs, obs]))
+
+    def test_diagnostics_are_floats(self) -> None:
+        learner = self.bound()
+        self.train(learner, steps=3)
+        assert all(isinstance(v, float) for v in learner.diagnostics().values())

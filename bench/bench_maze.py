@@ -68,7 +68,7 @@ MESA_WARMUP_STEPS = 5  # untimed steps before the Mesa version is timed
 FULL_PLAN: dict[int, tuple[int, int]] = {
     1: (20_000, 20_000),
     100: (5_000, 1_000),
-    10_000: (1_000, 10),
+    10_000: (2_000, 10),
 }
 QUICK_PLAN: dict[int, tuple[int, int]] = {1: (500, 500), 100: (100, 20), 10_000: (5, 2)}
 

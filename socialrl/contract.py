@@ -34,6 +34,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import gymnasium as gym
 import numpy as np
+from numba import njit
 
 __all__ = [
     "MultiAgentModel",
@@ -159,10 +160,20 @@ def check_actions(spec: RoleSpec, actions: object) -> np.ndarray:
                 f"actions for role '{spec.name}' must be integers in [0, {spec.n_actions}), "
                 f"got dtype {arr.dtype}"
             )
-    if arr.size and (arr.min() < 0 or arr.max() >= spec.n_actions):
+    arr = arr.astype(np.int64, copy=False)
+    if _count_outside(arr, spec.n_actions):
         bad = arr[(arr < 0) | (arr >= spec.n_actions)]
         raise ValueError(
             f"actions for role '{spec.name}' must lie in [0, {spec.n_actions}); "
             f"got {bad[:5].tolist()}"
         )
-    return arr.astype(np.int64, copy=False)
+    return arr
+
+
+@njit(cache=True, nogil=True)
+def _count_outside(actions: np.ndarray, n_actions: int) -> int:  # pragma: no cover - compiled
+    """How many actions lie outside ``[0, n_actions)`` (one pass, no temporaries)."""
+    bad = 0
+    for a in actions:
+        bad += (a < 0) | (a >= n_actions)
+    return bad

@@ -30,8 +30,9 @@ def test_make_with_module_prefix_and_model_params() -> None:
         render_mode="ansi",
     )
     obs, _ = env.reset(seed=3)
-    assert obs == 2 * 9 + 0  # the Dyna maze's start (2, 0)
-    assert env.observation_space == gym.spaces.Discrete(54)
+    mdp = env.unwrapped.model.mdp
+    assert tuple(mdp.cells[obs]) == (2, 0)  # the Dyna maze's start
+    assert env.observation_space == gym.spaces.Discrete(54 - 7)  # open cells only
     text = env.render()
     assert text is not None and "W" in text
     env.close()
@@ -56,7 +57,7 @@ def test_reset_seed_reproduces_episode() -> None:
 
 def test_focal_walker_among_others_driven_by_a_frozen_learner() -> None:
     trained = QLearning(epsilon=0.0)
-    trained.bind(3, gym.spaces.Discrete(54), gym.spaces.Discrete(4), np.random.SeedSequence(0))
+    trained.bind(3, gym.spaces.Discrete(47), gym.spaces.Discrete(4), np.random.SeedSequence(0))
     trained.q[:, :, 3] = 1.0  # the others always go right
     env = SingleAgentEnv("maze", layout="dyna", n_walkers=3, focal=1, others=trained)
     env.reset(seed=0)

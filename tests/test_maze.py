@@ -97,7 +97,8 @@ def test_random_maze_is_perfect_and_seeded(size: tuple[int, int]) -> None:
     assert open_cells - rooms == rooms - 1
     model = MazeModel(a, rng=0)
     dist = shortest_path_lengths(model.mdp)
-    assert (dist[~model.mdp.wall] >= 0).all()
+    assert model.mdp.n_states == open_cells
+    assert (dist >= 0).all()
 
 
 def test_random_layout_by_name_depends_on_model_seed() -> None:
@@ -144,7 +145,7 @@ def test_slippery_value_iteration_is_a_fixed_point() -> None:
     np.testing.assert_allclose(p.sum(axis=2), 1.0)
     r = p @ (mdp.step_reward + mdp.entry_reward)
     q = r + 0.9 * p @ np.where(mdp.terminal, 0.0, values)
-    live = ~mdp.wall & ~mdp.terminal
+    live = ~mdp.terminal
     np.testing.assert_allclose(values[live], q.max(axis=1)[live], atol=1e-8)
 
 
@@ -240,3 +241,12 @@ def test_policy_report_and_render() -> None:
     looping = model.policy_report("walker", lambda s: np.full(s.shape, LEFT))
     assert np.isnan(looping["greedy_path_length"]).all()
     assert model.render_text() == "*.G"
+
+
+def test_states_are_open_cells_row_by_row() -> None:
+    mdp = MazeModel("dyna", rng=0).mdp
+    assert mdp.n_states == 54 - 7
+    assert tuple(mdp.cells[0]) == (0, 0) and tuple(mdp.cells[7]) == (0, 8)  # (0, 7) is a wall
+    assert mdp.state_of[0, 7] == -1
+    np.testing.assert_array_equal(mdp.state_of[mdp.cells[:, 0], mdp.cells[:, 1]], np.arange(47))
+    assert tuple(mdp.cells[mdp.start]) == (2, 0)

@@ -41,8 +41,8 @@ class Walker(mesa.Agent):
     @property
     def position(self) -> tuple[int, int]:
         """``(row, col)`` of the walker's cell."""
-        row, col = divmod(int(self.maze.positions[self.slot]), self.maze.cols)
-        return (row, col)
+        row, col = self.maze.mdp.cells[self.maze.positions[self.slot]]
+        return (int(row), int(col))
 
     @property
     def cell(self) -> Any:

@@ -12,8 +12,9 @@ Action Space:
     grid leaves the walker in place.
 
 Observation Space:
-    ``Discrete(rows · cols)`` per walker: its cell, ``row · cols + col`` (the lecture's "state =
-    the agent's location").
+    ``Discrete(S)`` per walker: its cell (the lecture's "state = the agent's location"), where
+    the ``S`` states are the open cells numbered row by row; ``model.mdp.cells[s]`` is the
+    ``(row, col)`` of state ``s`` and ``model.mdp.state_of[row, col]`` the way back.
 
 Rewards:
     ``step_reward`` for every move (default −1: the lecture's maze, where the best policy is
@@ -124,7 +125,7 @@ class MazeModel(mesa.Model):
         self._exempt[self.mdp.start] = True
         self._slippery_any = bool((self.mdp.slip > 0).any())
         # Flat lookup tables for the hot step (1-D `take` beats 2-D fancy indexing).
-        self._successor = self.mdp.next_cell.ravel()
+        self._successor = self.mdp.next_state.ravel()
         self._arrival_reward = self.mdp.step_reward + self.mdp.entry_reward
         self._never = np.zeros(n, dtype=bool)
         self._never.flags.writeable = False  # shared by every step's outcome: must stay False
@@ -135,7 +136,7 @@ class MazeModel(mesa.Model):
             ROLE: RoleSpec(
                 name=ROLE,
                 n_agents=n,
-                observation_space=gym.spaces.Discrete(self.rows * self.cols),
+                observation_space=gym.spaces.Discrete(self.mdp.n_states),
                 action_space=gym.spaces.Discrete(len(ACTIONS)),
             )
         }
@@ -144,33 +145,36 @@ class MazeModel(mesa.Model):
     def _build_mdp(
         self, step_reward: float, goal_reward: float, trap_reward: float, slip: float
     ) -> MazeMDP:
-        """Write the grid as an MDP: successors come from the Mesa grid's own connections."""
-        n_states = self.rows * self.cols
-        walls = self.layout.walls.ravel()
-        next_cell = np.repeat(np.arange(n_states, dtype=np.int64)[:, None], len(ACTIONS), axis=1)
-        for cell in self.grid.all_cells:
-            r, c = cell.coordinate
-            s = r * self.cols + c
+        """Write the grid as an MDP over its open cells; moves follow the Mesa grid's connections.
+
+        States are the open cells numbered row by row, so a walker's Q table has no rows for
+        walls it can never stand on.
+        """
+        walls = self.layout.walls
+        cells = np.argwhere(~walls).astype(np.int64)  # row-major order
+        state_of = np.full(walls.shape, -1, dtype=np.int64)
+        state_of[cells[:, 0], cells[:, 1]] = np.arange(len(cells))
+        next_state = np.repeat(np.arange(len(cells), dtype=np.int64)[:, None], len(ACTIONS), 1)
+        for s, (r, c) in enumerate(cells):
+            connections = self.grid[(int(r), int(c))].connections
             for a, offset in enumerate(ACTIONS):
-                other = cell.connections.get(offset)
-                if other is not None:
-                    orow, ocol = other.coordinate
-                    if not self.layout.walls[orow, ocol]:
-                        next_cell[s, a] = orow * self.cols + ocol
-        goal = self.layout.goals.ravel()
-        trap = self.layout.traps.ravel()
+                other = connections.get(offset)
+                if other is not None and state_of[other.coordinate] >= 0:
+                    next_state[s, a] = state_of[other.coordinate]
+        on_open = (cells[:, 0], cells[:, 1])
+        goal, trap = self.layout.goals[on_open], self.layout.traps[on_open]
         entry = np.where(goal, goal_reward, 0.0) + np.where(trap, trap_reward, 0.0)
-        r0, c0 = self.layout.start
         return MazeMDP(
             shape=(self.rows, self.cols),
-            next_cell=next_cell,
+            cells=cells,
+            state_of=state_of,
+            next_state=next_state,
             entry_reward=entry.astype(np.float64),
             step_reward=float(step_reward),
             terminal=goal | trap,
             goal=goal,
-            wall=walls,
-            slip=np.where(self.layout.slippery.ravel(), float(slip), 0.0),
-            start=r0 * self.cols + c0,
+            slip=np.where(self.layout.slippery[on_open], float(slip), 0.0),
+            start=int(state_of[self.layout.start]),
         )
 
     # ------------------------------------------------------------------ contract
@@ -244,7 +248,7 @@ class MazeModel(mesa.Model):
             idx = np.flatnonzero(slipped)
             random_moves = self.rng.integers(len(ACTIONS), size=idx.size)
             target = target.copy()
-            target[idx] = self.mdp.next_cell[pos[idx], random_moves]
+            target[idx] = self.mdp.next_state[pos[idx], random_moves]
         return target
 
     def _resolve_blocking(self, pos: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -277,10 +281,10 @@ class MazeModel(mesa.Model):
     def agent_frame(self, role: str = ROLE) -> dict[str, np.ndarray]:
         """Per-walker reporters: cell, episodes finished, moves in the current episode."""
         self._check_role(role)
-        row, col = np.divmod(self.positions, self.cols)
+        cells = self.mdp.cells[self.positions]
         return {
-            "row": row,
-            "col": col,
+            "row": cells[:, 0],
+            "col": cells[:, 1],
             "episodes": self.episodes,
             "episode_steps": self.episode_steps,
         }
@@ -303,9 +307,10 @@ class MazeModel(mesa.Model):
     def render_text(self) -> str:
         """The maze as ASCII with walkers drawn as ``W`` (``*`` where several stand)."""
         grid = np.array([list(line) for line in self.layout.to_text().splitlines()])
-        counts = np.bincount(self.positions, minlength=self.mdp.n_states).reshape(grid.shape)
-        grid[counts == 1] = "W"
-        grid[counts > 1] = "*"
+        counts = np.bincount(self.positions, minlength=self.mdp.n_states)
+        for marker, where in (("W", counts == 1), ("*", counts > 1)):
+            rows, cols = self.mdp.cells[where].T
+            grid[rows, cols] = marker
         return "\n".join("".join(row) for row in grid)
 
     def _check_role(self, role: str) -> None:

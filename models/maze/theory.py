@@ -1,10 +1,10 @@
 """What an optimal walker does: shortest paths (BFS) and value iteration.
 
-Both work on a :class:`MazeMDP`, the maze written as a finite MDP over the grid's cells
-(state = ``row · cols + col``): a deterministic successor table ``next_cell[s, a]``, the reward
-for entering each cell, which cells end an episode, and where moves slip. The model builds the
-MDP from its Mesa grid (:attr:`models.maze.model.MazeModel.mdp`), so the theory always
-describes the world the walkers actually live in.
+Both work on a :class:`MazeMDP`, the maze written as a finite MDP whose states are the open
+(non-wall) cells, numbered row by row: a deterministic successor table ``next_state[s, a]``,
+the reward for entering each state, which states end an episode, and where moves slip. The
+model builds the MDP from its Mesa grid (:attr:`models.maze.model.MazeModel.mdp`), so the
+theory always describes the world the walkers actually live in.
 
 These are the references that learners are tested against: a learned greedy policy is optimal
 when its path from the start is as long as the BFS shortest path.
@@ -35,15 +35,16 @@ class MazeMDP:
     """A maze as a finite MDP.
 
     Attributes:
-        shape: ``(rows, cols)``; state ``s`` is cell ``divmod(s, cols)``.
-        next_cell: ``int64[S, 4]``, the cell an intended move leads to (walls and the border
+        shape: ``(rows, cols)`` of the grid.
+        cells: ``int64[S, 2]``, the ``(row, col)`` of each state (open cells, row by row).
+        state_of: ``int64[rows, cols]``, the state of each cell (−1 on walls).
+        next_state: ``int64[S, 4]``, the state an intended move leads to (walls and the border
             leave the walker in place).
         entry_reward: ``float64[S]``, reward for entering a cell on top of ``step_reward``
             (the goal reward on goals, the trap reward on traps, else 0).
         step_reward: Reward of every move.
         terminal: ``bool[S]``, entering ends the episode (goals and traps).
         goal: ``bool[S]``, the goal cells.
-        wall: ``bool[S]``, cells no walker can occupy.
         slip: ``float64[S]``, probability that the intended move is replaced by a uniformly
             random one (non-zero only on slippery cells).
         start: The start state.
@@ -51,36 +52,37 @@ class MazeMDP:
     """
 
     shape: tuple[int, int]
-    next_cell: np.ndarray
+    cells: np.ndarray
+    state_of: np.ndarray
+    next_state: np.ndarray
     entry_reward: np.ndarray
     step_reward: float
     terminal: np.ndarray
     goal: np.ndarray
-    wall: np.ndarray
     slip: np.ndarray
     start: int
 
     @property
     def n_states(self) -> int:
-        """Number of grid cells (walls included, so that state ↔ cell is trivial)."""
-        return int(self.next_cell.shape[0])
+        """Number of states (open cells)."""
+        return int(self.next_state.shape[0])
 
     def reward(self) -> np.ndarray:
         """``R[s, a]`` for the intended move (the slip-free reward table)."""
-        return self.step_reward + self.entry_reward[self.next_cell]
+        return self.step_reward + self.entry_reward[self.next_state]
 
     def transition_probabilities(self) -> np.ndarray:
         """``P[s, a, s']`` including slips (dense; fine for mazes up to a few thousand cells)."""
-        n, n_actions = self.next_cell.shape
+        n, n_actions = self.next_state.shape
         p = np.zeros((n, n_actions, n))
         rows = np.arange(n)[:, None]
         np.add.at(
-            p, (rows, np.arange(n_actions)[None, :], self.next_cell), 1.0 - self.slip[:, None]
+            p, (rows, np.arange(n_actions)[None, :], self.next_state), 1.0 - self.slip[:, None]
         )
         for b in range(n_actions):  # a slip replaces the move by action b with prob slip/4
             np.add.at(
                 p,
-                (rows, np.arange(n_actions)[None, :], self.next_cell[:, [b] * n_actions]),
+                (rows, np.arange(n_actions)[None, :], self.next_state[:, [b] * n_actions]),
                 self.slip[:, None] / n_actions,
             )
         return p
@@ -90,18 +92,18 @@ def shortest_path_lengths(mdp: MazeMDP) -> np.ndarray:
     """Breadth-first search backwards from the goals over intended (slip-free) moves.
 
     Returns:
-        ``int64[S]``: the fewest moves from each cell to a goal; 0 on goals; −1 where no goal
-        can be reached (walls, traps, sealed-off cells).
+        ``int64[S]``: the fewest moves from each state to a goal; 0 on goals; −1 where no goal
+        can be reached (traps, sealed-off cells).
 
     """
     dist = np.full(mdp.n_states, -1, dtype=np.int64)
     dist[mdp.goal] = 0
     frontier = mdp.goal.copy()
-    passable = ~mdp.wall & ~mdp.terminal
+    passable = ~mdp.terminal
     d = 0
     while frontier.any():
         d += 1
-        reaches = frontier[mdp.next_cell].any(axis=1)
+        reaches = frontier[mdp.next_state].any(axis=1)
         frontier = reaches & passable & (dist < 0)
         dist[frontier] = d
     return dist
@@ -123,7 +125,7 @@ def value_iteration(
 
     Returns:
         ``(V, policy)``: ``float64[S]`` values and ``int64[S]`` greedy actions (ties go to the
-        lowest action index). Walls get value 0 and action 0.
+        lowest action index). Terminal states get value 0 and action 0.
 
     """
     if not 0.0 < gamma <= 1.0:
@@ -133,7 +135,7 @@ def value_iteration(
     expected_r = p @ r_next  # [S, A]
     cont = np.where(mdp.terminal, 0.0, 1.0)
     v = np.zeros(mdp.n_states)
-    live = ~mdp.wall & ~mdp.terminal
+    live = ~mdp.terminal
     for _ in range(max_iter):
         q = expected_r + gamma * (p @ (cont * v))
         v_new = np.where(live, q.max(axis=1), 0.0)
@@ -152,7 +154,7 @@ def greedy_path_lengths(
     starts: np.ndarray | None = None,
     n_walkers: int | None = None,
 ) -> np.ndarray:
-    """Follow deterministic policies from start cells (slip-free) and count moves to a goal.
+    """Follow deterministic policies from start states (slip-free) and count moves to a goal.
 
     All walkers are rolled out together, one vectorized move per step, for at most ``S``
     moves (a longer path must revisit a cell, i.e. loop forever).
@@ -192,7 +194,7 @@ def greedy_path_lengths(
     for t in range(1, mdp.n_states + 1):
         if not running.any():
             break
-        nxt = mdp.next_cell[pos, np.asarray(act(pos), dtype=np.int64)]
+        nxt = mdp.next_state[pos, np.asarray(act(pos), dtype=np.int64)]
         pos = np.where(running, nxt, pos)
         arrived = running & mdp.goal[pos]
         length[arrived] = t

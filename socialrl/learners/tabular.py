@@ -269,6 +269,13 @@ class QLearning:
 
 def _as(values: np.ndarray, dtype: type, n: int, what: str) -> np.ndarray:
     """``values`` as a contiguous ``dtype[n]`` array (no copy when it already is one)."""
+    if (
+        type(values) is np.ndarray
+        and values.dtype == dtype
+        and values.shape == (n,)
+        and values.flags.c_contiguous
+    ):
+        return values  # the hot path: arrays straight from the model and the learner
     arr: np.ndarray = np.ascontiguousarray(values, dtype=dtype)
     if arr.shape != (n,):
         raise ValueError(

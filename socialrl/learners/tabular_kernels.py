@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _max(q: np.ndarray, k: int, s: int) -> float:  # pragma: no cover - compiled
     """``max_a q[k, s, a]`` (explicit loop: no array view is created)."""
     best = q[k, s, 0]
@@ -38,7 +38,7 @@ def _max(q: np.ndarray, k: int, s: int) -> float:  # pragma: no cover - compiled
     return best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _argmax_ties(q: np.ndarray, k: int, s: int, u: float) -> int:  # pragma: no cover - compiled
     """Index of the maximum of ``q[k, s, :]``; among ties the ``⌊u · #ties⌋``-th one."""
     n_actions = q.shape[2]
@@ -60,7 +60,7 @@ def _argmax_ties(q: np.ndarray, k: int, s: int, u: float) -> int:  # pragma: no 
     return n_actions - 1  # unreachable for finite values
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _choose(q: np.ndarray, k: int, s: int, epsilon: float, u: float) -> int:  # pragma: no cover
     """One agent's ε-greedy action from one uniform (see :func:`epsilon_greedy`)."""
     if u < epsilon:
@@ -68,7 +68,7 @@ def _choose(q: np.ndarray, k: int, s: int, epsilon: float, u: float) -> int:  # 
     return _argmax_ties(q, k, s, (u - epsilon) / (1.0 - epsilon))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _td_update(
     q: np.ndarray,
     k: int,

@@ -1,0 +1,24 @@
+"""The benchmark scripts run (a smoke test: no timings are asserted — benchmarks are scripts)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_maze_benchmark_quick_run() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_maze.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "ns/agent-step" in out.stdout
+    assert "10,000" in out.stdout

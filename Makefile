@@ -16,7 +16,7 @@ STAMP312 := $(VENV312)/.installed
 .PHONY: demo test test-fast lint format bench clean
 
 demo: $(STAMP)
-	$(VENV)/bin/python studies/maze_quickstart.py
+	$(VENV)/bin/socialrl run studies/maze_learning.toml
 
 test: $(STAMP) $(STAMP312)
 	$(VENV)/bin/ruff check .
@@ -41,12 +41,13 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_maze.py
+	$(VENV)/bin/python bench/bench_study_overhead.py
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q "$(TORCH)"
-	$(VENV)/bin/python -m pip install -q -e '.[dev,deep]'
+	$(VENV)/bin/python -m pip install -q -e '.[dev,deep,ray]'
 	touch $@
 
 $(STAMP312): pyproject.toml

@@ -13,6 +13,7 @@ from socialrl.learners import QLearning
 from socialrl.population import Group, Population
 from socialrl.results import Results
 from socialrl.simulate import simulate
+from socialrl.study import load_results, run_study
 
 __version__ = "0.1.0"
 
@@ -30,6 +31,8 @@ __all__ = [
     "RoleStep",
     "SingleAgentEnv",
     "__version__",
+    "load_results",
     "register_envs",
+    "run_study",
     "simulate",
 ]

@@ -1,7 +1,9 @@
 """Names for models and learners, so that studies and the command line can say ``"maze"``.
 
 Entries are ``"module:attribute"`` strings, imported on first use, so listing what exists costs
-nothing and a broken optional model cannot break the others.
+nothing and a broken optional model cannot break the others. Anywhere a name is expected, an
+import path ``"package.module:Class"`` works too: a researcher's own model or learner needs no
+registration.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ MODELS: dict[str, str] = {
     "maze": "models.maze.model:MazeModel",
 }
 
+#: Model-specific study summaries (``socialrl show``): ``results → DataFrame``.
+SUMMARIES: dict[str, str] = {
+    "maze": "models.maze.analysis:study_summary",
+}
+
 LEARNERS: dict[str, str] = {
     "q_learning": "socialrl.learners.tabular:QLearning",
     "random": "socialrl.learners.fixed:RandomPolicy",
@@ -38,6 +45,12 @@ def load(target: str) -> Any:
 
 
 def _lookup(kind: str, table: Mapping[str, str], name: str) -> Any:
+    """A registered name, or an import path ``"package.module:Attribute"`` for your own."""
+    if ":" in name:
+        try:
+            return load(name)
+        except (ImportError, AttributeError) as err:
+            raise KeyError(f"cannot import {kind} {name!r}: {err}") from None
     if name not in table:
         raise KeyError(f"unknown {kind} {name!r}; allowed: {', '.join(sorted(table))}")
     return load(table[name])

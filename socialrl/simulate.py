@@ -37,6 +37,8 @@ def simulate(
     record_every: int = 100,
     snapshot_every: int | None = None,
     learn: bool = True,
+    stop_when_stable: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Results:
     """Run a model with a population of learners and return tidy tables.
 
@@ -52,15 +54,24 @@ def simulate(
         snapshot_every: Write per-agent ``agents`` rows every this many steps; they are always
             written after the last step.
         learn: False freezes the learners (evaluation runs).
+        stop_when_stable: Stop once every learner's greedy policy has been stable for this many
+            consecutive steps (each agent's greedy action in the states it visits unchanged;
+            learners without a ``stable_steps()`` method cannot use it).
+        progress: Called with the step count every 1% of ``steps`` (for progress bars).
 
     Returns:
         :class:`~socialrl.results.Results` with ``steps``, ``episodes`` and ``agents`` tables.
 
     Raises:
         ValueError: for a missing or non-positive length or recording interval.
+        FloatingPointError: when a learner's loss or TD error becomes infinite or NaN.
 
     """
     _check_lengths(steps, episodes, record_every, snapshot_every)
+    if stop_when_stable is not None and (
+        int(stop_when_stable) != stop_when_stable or stop_when_stable < 1
+    ):
+        raise ValueError(f"stop_when_stable must be a positive integer, got {stop_when_stable!r}")
     if population is None:
         raise ValueError("simulate needs a population (e.g. {'walker': QLearning()})")
     pop = population if isinstance(population, Population) else Population(population)
@@ -76,6 +87,8 @@ def simulate(
     recorder = _Recorder(world, pop, record_every, snapshot_every)
     limit = steps if steps is not None else np.iinfo(np.int64).max
     autoreset = world.autoreset
+    stability = _stability_probe(pop) if stop_when_stable is not None else None
+    report_every = max(1, (steps or 100_000) // 100)
 
     t = 0
     try:
@@ -90,6 +103,10 @@ def simulate(
             obs = {role: out.obs for role, out in outcome.items()}
             if episodes is not None and recorder.min_episodes() >= episodes:
                 break
+            if stability is not None and stability() >= (stop_when_stable or 0):
+                break
+            if progress is not None and t % report_every == 0:
+                progress(t)
         recorder.finish(t)
     finally:
         env.close()
@@ -111,6 +128,21 @@ def simulate(
         ],
     }
     return recorder.results(meta)
+
+
+def _stability_probe(pop: Population) -> Callable[[], int]:
+    """A function giving the fewest consecutive stable steps over every learning agent."""
+    counters = []
+    for name, _role, learner, _idx in pop.bound_groups:
+        if not getattr(learner, "learns", True):
+            continue  # fixed policies are trivially stable
+        stable_steps = getattr(learner, "stable_steps", None)
+        if stable_steps is None:
+            raise TypeError(f"group {name!r}: {learner!r} cannot report policy stability")
+        counters.append(stable_steps)
+    if not counters:
+        raise ValueError("stop_when_stable needs at least one learner")
+    return lambda: min(int(counter().min()) for counter in counters)
 
 
 def _check_lengths(
@@ -202,7 +234,13 @@ class _Recorder:
             row[f"{role}_reward_mean"] = self.reward_sum[role] / max(self.since_record * n, 1)
             row[f"{role}_episodes"] = int(self.ep_count[role].sum())
             self.reward_sum[role] = 0.0
-        row.update(self.population.diagnostics())
+        diagnostics = self.population.diagnostics()
+        for key, value in diagnostics.items():
+            if np.isinf(value) or ("loss" in key and np.isnan(value)):
+                raise FloatingPointError(
+                    f"learner diagnostic {key} = {value} at step {t}: diverged"
+                )
+        row.update(diagnostics)
         self.step_rows.append(row)
         self.since_record = 0
         self.last_recorded = t

@@ -197,3 +197,20 @@ def test_fixed_action_must_exist() -> None:
         FixedAction(5).bind(
             2, gym.spaces.Discrete(2), gym.spaces.Discrete(3), np.random.SeedSequence(0)
         )
+
+
+def test_stable_counts_updates_that_keep_the_greedy_action() -> None:
+    q = bound(QLearning(alpha=0.5, gamma=0.0, epsilon=0.0), n=1, states=2, actions=2)
+    q.q[0, 0] = [1.0, 0.0]  # greedy action 0 in state 0
+
+    def step(action: int, reward: float) -> int:
+        q.learn(
+            np.array([0]), np.array([action]), np.array([reward]), np.array([1]), np.array([True])
+        )
+        return int(q.stable[0])
+
+    assert step(1, 0.0) == 1  # Q(0,1) stays 0: greedy unchanged
+    assert step(1, 0.4) == 2  # Q(0,1) = 0.2 < 1
+    assert step(1, 4.0) == 0  # Q(0,1) = 2.1 > 1: the greedy action flips
+    assert step(0, 1.0) == 1
+    assert q.diagnostics()["stable_min"] == 1.0

@@ -142,3 +142,35 @@ def test_no_autoreset_model_runs_until_everyone_is_done() -> None:
     res = simulate("maze", params, {"walker": q}, steps=40)
     assert len(res.episodes) == 5  # one episode each, then they wait
     assert res.steps["walkers_active"].iloc[-1] == 0
+
+
+def test_stop_when_stable_ends_the_run_early() -> None:
+    learner = QLearning(alpha=0.5, epsilon=0.1)
+    res = simulate(
+        "maze",
+        {"layout": "S..G", "n_walkers": 3},
+        {"walker": learner},
+        steps=50_000,
+        stop_when_stable=300,
+    )
+    assert res.meta["steps"] < 50_000
+    assert learner.stable.min() >= 300
+    with pytest.raises(ValueError, match="stop_when_stable must be a positive integer"):
+        simulate("maze", MAZE, {"walker": QLearning()}, steps=10, stop_when_stable=0)
+
+
+def test_fixed_policies_do_not_block_stopping() -> None:
+    pop = Population(
+        [Group(QLearning(alpha=0.5), agents=[0, 1]), Group(RandomPolicy(), agents=[2, 3, 4])]
+    )
+    res = simulate("maze", MAZE, pop, steps=100_000, stop_when_stable=200)
+    assert res.meta["steps"] < 100_000
+
+
+def test_divergence_is_an_error() -> None:
+    class Diverging(QLearning):
+        def diagnostics(self) -> dict[str, float]:
+            return {**super().diagnostics(), "loss": float("nan")}
+
+    with pytest.raises(FloatingPointError, match="walker_loss = nan at step 10: diverged"):
+        simulate("maze", MAZE, {"walker": Diverging()}, steps=200, record_every=10)

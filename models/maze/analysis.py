@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["episodes_to_optimal"]
+__all__ = ["episodes_to_optimal", "study_summary"]
 
 
 def episodes_to_optimal(agents: pd.DataFrame) -> pd.DataFrame:
@@ -16,12 +18,12 @@ def episodes_to_optimal(agents: pd.DataFrame) -> pd.DataFrame:
     its greedy path from the start is a shortest path in every later snapshot.
 
     Returns:
-        One row per walker (plus any grouping columns present, such as ``run_id`` or ``seed``):
+        One row per walker (per ``run_id`` too, when the table has one):
         ``learned`` (bool), ``step`` and ``episodes`` at the first snapshot of the final optimal
         streak (NaN when the walker never got there).
 
     """
-    keys = [c for c in ("run_id", "seed") if c in agents.columns] + ["agent"]
+    keys = [c for c in ("run_id",) if c in agents.columns] + ["agent"]
     table = agents.sort_values([*keys, "step"])
     optimal = table["greedy_optimal"].astype(bool)
     # A snapshot starts the final streak if it and every later one (of that walker) are optimal.
@@ -36,3 +38,51 @@ def episodes_to_optimal(agents: pd.DataFrame) -> pd.DataFrame:
     out = everyone.merge(first, on=keys, how="left")
     out.insert(len(keys), "learned", out["step"].notna())
     return out.reset_index(drop=True)
+
+
+def study_summary(results: Any) -> pd.DataFrame:
+    """How many episodes each setting of a maze study needed to reach the optimal path length.
+
+    For every swept setting: the BFS shortest path, the share of walkers whose greedy path
+    became optimal for good, and the episodes they needed (mean, s.d., 95% CI across seeds:
+    each run contributes the mean over its walkers).
+
+    Args:
+        results: A :class:`socialrl.study.StudyResults` of a maze study recorded with
+            ``snapshot_every``.
+
+    """
+    from socialrl.study.results import summarize
+
+    agents = results.agents
+    by = results.swept
+    learned = episodes_to_optimal(agents[["run_id", "agent", "step", "episodes", "greedy_optimal"]])
+    keys = agents.drop_duplicates("run_id")[["run_id", *by]]
+    learned = learned.merge(keys, on="run_id")
+    table = summarize(learned, "episodes", by).rename(
+        columns={
+            "mean": "episodes_mean",
+            "sd": "episodes_sd",
+            "n": "runs",
+            "ci95_low": "episodes_ci95_low",
+            "ci95_high": "episodes_ci95_high",
+        }
+    )
+    share = learned.groupby(by, dropna=False)["learned"].mean().rename("learned_share")
+    table = table.merge(share.reset_index(), on=by)
+    if "model.layout" in by:
+        params = results.spec.model.params
+        table.insert(
+            len(by),
+            "shortest_path",
+            [_shortest(layout, params) for layout in table["model.layout"]],
+        )
+    return table
+
+
+def _shortest(layout: str, params: dict[str, Any]) -> int | None:
+    from models.maze.model import MazeModel
+
+    if str(layout).startswith("random:"):
+        return None  # drawn anew from each run's seed
+    return MazeModel(layout).optimal_path_length

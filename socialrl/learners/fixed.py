@@ -21,6 +21,7 @@ class _Stateless:
     """Shared plumbing of policies whose only state is their random generator."""
 
     name = "fixed"
+    learns = False
 
     def __init__(self) -> None:
         self.n_agents = 0

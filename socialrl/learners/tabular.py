@@ -126,6 +126,7 @@ class QLearning:
         self._rng = np.random.default_rng(0)
         self._all_active = np.ones(0, dtype=np.bool_)
         self._td = np.zeros(0)
+        self.stable = np.zeros(0, dtype=np.int64)
         self._parallel = False
         self._bound = False
 
@@ -153,6 +154,9 @@ class QLearning:
         )
         self._all_active = np.ones(n_agents, dtype=np.bool_)
         self._td = np.full(n_agents, np.nan)
+        #: Per agent: consecutive updates that left the greedy action of the visited state as
+        #: it was (a policy is "stable for K steps" when this reaches K).
+        self.stable = np.zeros(n_agents, dtype=np.int64)
         self._parallel = not self.config.shared and n_agents >= PARALLEL_MIN_AGENTS
         self._rng = np.random.default_rng(seed)
         self.t = 0
@@ -211,15 +215,21 @@ class QLearning:
             self.config.alpha,
             self.config.gamma,
             self._td,
+            self.stable,
         )
 
     def diagnostics(self) -> dict[str, float]:
-        """ε now and the mean absolute TD error of the last update."""
+        """ε now, the mean absolute TD error of the last update, the least stable agent."""
         td = self._td[~np.isnan(self._td)]
         return {
             "epsilon": self.epsilon,
             "td_error": float(np.abs(td).mean()) if td.size else np.nan,
+            "stable_min": float(self.stable.min()) if self.stable.size else np.nan,
         }
+
+    def stable_steps(self) -> np.ndarray:
+        """Consecutive updates without a change of greedy action, per agent."""
+        return self.stable
 
     # ------------------------------------------------------------------ inspection
     def greedy_table(self) -> np.ndarray:
@@ -232,8 +242,13 @@ class QLearning:
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Q, step count and generator state (continuing from it is exact)."""
-        return {"q": self.q.copy(), "t": np.array(self.t), "rng": rng_state_array(self._rng)}
+        """Q, step count, stability counts and generator state (continuing from it is exact)."""
+        return {
+            "q": self.q.copy(),
+            "t": np.array(self.t),
+            "stable": self.stable.copy(),
+            "rng": rng_state_array(self._rng),
+        }
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore a state dict; the shapes must match the bound group."""
@@ -244,6 +259,7 @@ class QLearning:
             )
         self.q = q.astype(np.float64, copy=True)
         self.t = int(state["t"])
+        self.stable = np.asarray(state["stable"], dtype=np.int64).copy()
         set_rng_state(self._rng, state["rng"])
 
     def save(self, path: str | Path) -> Path:

@@ -61,6 +61,16 @@ def _argmax_ties(q: np.ndarray, k: int, s: int, u: float) -> int:  # pragma: no 
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _first_argmax(q: np.ndarray, k: int, s: int) -> int:  # pragma: no cover - compiled
+    """The greedy action: the lowest index among equal maxima of ``q[k, s, :]``."""
+    best = 0
+    for a in range(1, q.shape[2]):
+        if q[k, s, a] > q[k, s, best]:
+            best = a
+    return best
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _choose(q: np.ndarray, k: int, s: int, epsilon: float, u: float) -> int:  # pragma: no cover
     """One agent's ε-greedy action from one uniform (see :func:`epsilon_greedy`)."""
     if u < epsilon:
@@ -130,12 +140,33 @@ def greedy_actions(
 ) -> None:  # pragma: no cover - compiled
     """Deterministic greedy actions (the lowest index among equal maxima)."""
     for i in range(states.shape[0]):
-        k, s = tables[i], states[i]
-        best = 0
-        for a in range(1, q.shape[2]):
-            if q[k, s, a] > q[k, s, best]:
-                best = a
-        out[i] = best
+        out[i] = _first_argmax(q, tables[i], states[i])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _update_agent(
+    q: np.ndarray,
+    tables: np.ndarray,
+    states: np.ndarray,
+    actions: np.ndarray,
+    rewards: np.ndarray,
+    next_states: np.ndarray,
+    terminated: np.ndarray,
+    active: np.ndarray,
+    alpha: float,
+    gamma: float,
+    td: np.ndarray,
+    stable: np.ndarray,
+    i: int,
+) -> None:  # pragma: no cover - compiled
+    """Agent ``i``'s update, TD error and greedy-stability count."""
+    if not active[i]:
+        td[i] = np.nan
+        return
+    k, s = tables[i], states[i]
+    before = _first_argmax(q, k, s)
+    td[i] = _td_update(q, k, s, actions[i], rewards[i], next_states[i], terminated[i], alpha, gamma)
+    stable[i] = stable[i] + 1 if _first_argmax(q, k, s) == before else 0
 
 
 @njit(cache=True, nogil=True)
@@ -151,27 +182,32 @@ def q_update(
     alpha: float,
     gamma: float,
     td: np.ndarray,
+    stable: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
     """The Bellman update of every active agent on its visited cell; TD errors into ``td``.
 
     Agents are updated in slot order, so agents sharing one table update it one after
-    another, exactly as sequential learners would. Inactive agents get ``td = NaN``.
+    another, exactly as sequential learners would. TD errors go to ``td`` (NaN for inactive
+    agents); ``stable[i]`` counts agent ``i``'s consecutive updates that left its greedy action
+    in the visited state unchanged (the convergence rule of Calvano et al. 2020: only the
+    visited cell changes, so only its greedy action can).
     """
     for i in range(states.shape[0]):
-        if active[i]:
-            td[i] = _td_update(
-                q,
-                tables[i],
-                states[i],
-                actions[i],
-                rewards[i],
-                next_states[i],
-                terminated[i],
-                alpha,
-                gamma,
-            )
-        else:
-            td[i] = np.nan
+        _update_agent(
+            q,
+            tables,
+            states,
+            actions,
+            rewards,
+            next_states,
+            terminated,
+            active,
+            alpha,
+            gamma,
+            td,
+            stable,
+            i,
+        )
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -187,20 +223,22 @@ def q_update_parallel(
     alpha: float,
     gamma: float,
     td: np.ndarray,
+    stable: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
     """:func:`q_update` on all cores — only for agents with a table each (no races)."""
     for i in prange(states.shape[0]):
-        if active[i]:
-            td[i] = _td_update(
-                q,
-                tables[i],
-                states[i],
-                actions[i],
-                rewards[i],
-                next_states[i],
-                terminated[i],
-                alpha,
-                gamma,
-            )
-        else:
-            td[i] = np.nan
+        _update_agent(
+            q,
+            tables,
+            states,
+            actions,
+            rewards,
+            next_states,
+            terminated,
+            active,
+            alpha,
+            gamma,
+            td,
+            stable,
+            i,
+        )

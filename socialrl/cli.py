@@ -1,0 +1,216 @@
+"""The ``socialrl`` command: run, list, show and export studies.
+
+    socialrl run studies/maze_learning.toml [--backend local|sequential|ray] [--workers N]
+                 [--out results] [--resume/--fresh] [--address ray://host:10001]
+    socialrl list
+    socialrl show results/maze_learning
+    socialrl export results/maze_learning --format csv [--to exports/maze_learning]
+
+Errors in a study (unknown keys, wrong types, unknown names, parameters a model does not take,
+an empty sweep) are one line naming the file and key, before any run starts; the exit code is 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from socialrl import registry
+
+app = typer.Typer(
+    help="socialrl: learning agents in Mesa models — run studies, inspect and export results.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console() if sys.stdout.isatty() else Console(width=160)
+errors = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    study: Annotated[Path, typer.Argument(help="A study file (.toml or .py).")],
+    backend: Annotated[str, typer.Option(help="local | sequential | ray")] = "local",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: cores).")] = None,
+    out: Annotated[Path, typer.Option(help="Root folder of results.")] = Path("results"),
+    resume: Annotated[
+        bool, typer.Option("--resume/--fresh", help="Skip finished runs, or start afresh.")
+    ] = True,
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: $RAY_ADDRESS).")
+    ] = None,
+) -> None:
+    """Run a study (resuming by default): sweep × seeds, results under OUT/<study name>/."""
+    from socialrl.study import SpecError, StudyLockedError, run_study
+
+    if backend not in ("local", "sequential", "ray"):
+        _fail(f"--backend must be local, sequential or ray, got {backend!r}")
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        overall: list[TaskID] = []
+        within: dict[str, TaskID] = {}
+
+        def on_start(todo: int, skipped: int) -> None:
+            if skipped:
+                progress.console.print(f"resuming: {skipped} finished runs skipped")
+            overall.append(progress.add_task("runs", total=todo))
+
+        def on_outcome(outcome: object) -> None:
+            run_id = outcome.run_id  # type: ignore[attr-defined]
+            if run_id in within:
+                progress.remove_task(within.pop(run_id))
+            if outcome.status == "failed":  # type: ignore[attr-defined]
+                error = outcome.info.get("error")  # type: ignore[attr-defined]
+                progress.console.print(f"[red]run {run_id} failed:[/] {error}", highlight=False)
+            progress.advance(overall[0])
+
+        def on_progress(run_id: str, step: int, total: int) -> None:
+            if run_id not in within:
+                within[run_id] = progress.add_task(f"  run {run_id[:8]}", total=total or None)
+            progress.update(within[run_id], completed=step)
+
+        try:
+            report = run_study(
+                study,
+                out=out,
+                backend=backend,
+                workers=workers,
+                address=address,
+                resume=resume,
+                on_start=on_start,
+                on_outcome=on_outcome,
+                on_progress=on_progress if backend != "ray" else None,
+            )
+        except (SpecError, StudyLockedError) as err:
+            _fail(str(err))
+            return
+    console.print(
+        f"{report.path}: {report.done} runs done, {report.failed} failed, "
+        f"{report.skipped} skipped (already finished) in {report.seconds:.1f} s"
+    )
+    _print_summary(report.path)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_things(
+    studies: Annotated[Path, typer.Option(help="Folder of study files.")] = Path("studies"),
+) -> None:
+    """List the models, learners and study files there are."""
+    table = Table("kind", "name", "where", title="socialrl")
+    for name, target in sorted(registry.MODELS.items()):
+        table.add_row("model", name, target)
+    for name, target in sorted(registry.LEARNERS.items()):
+        table.add_row("learner", name, target)
+    for path in sorted([*studies.glob("*.toml"), *studies.glob("*.py")]):
+        if not path.name.startswith("_"):
+            table.add_row("study", path.stem, str(path))
+    console.print(table)
+
+
+@app.command()
+def show(results: Annotated[Path, typer.Argument(help="A study's results folder.")]) -> None:
+    """Status of a study's runs and its summary table."""
+    _print_summary(results)
+
+
+@app.command()
+def export(
+    results: Annotated[Path, typer.Argument(help="A study's results folder.")],
+    format: Annotated[str, typer.Option("--format", help="csv | parquet")] = "csv",
+    to: Annotated[
+        Path | None, typer.Option(help="Target folder (default: RESULTS/export).")
+    ] = None,
+) -> None:
+    """Write the runs, steps, episodes and agents tables as CSV or Parquet files."""
+    from socialrl.study import load_results
+
+    if format not in ("csv", "parquet"):
+        _fail(f"--format must be csv or parquet, got {format!r}")
+    try:
+        loaded = load_results(results)
+    except FileNotFoundError as err:
+        _fail(str(err))
+        return
+    for path in loaded.export(to or results / "export", format):
+        console.print(str(path))
+
+
+def _print_summary(path: Path) -> None:
+    from socialrl.study import load_results
+
+    try:
+        loaded = load_results(path)
+    except FileNotFoundError as err:
+        _fail(str(err))
+        return
+    status = loaded.status()
+    console.print(
+        f"[bold]{loaded.name}[/]: {status['done']} done, {status['failed']} failed, "
+        f"{status['pending']} pending — {path}",
+        highlight=False,
+    )
+    failed = loaded.runs[loaded.runs["status"] == "failed"]
+    for _, row in failed.head(5).iterrows():
+        console.print(f"  [red]failed[/] {row['run_id']}: {row['error']}", highlight=False)
+    summarize = registry.SUMMARIES.get(loaded.spec.model.name)
+    if summarize is None or status["done"] == 0:
+        return
+    table = registry.load(summarize)(loaded)
+    headers = [str(c).removeprefix("model.").removeprefix("population.") for c in table.columns]
+    rich_table = Table(*headers, title=f"{loaded.name}: summary")
+    for row in table.itertuples(index=False):
+        rich_table.add_row(*(_fmt(v) for v in row))
+    console.print(rich_table)
+
+
+def _fmt(value: object) -> str:
+    """Short cell text: 4 significant digits; a schedule table as ``kind(k=v, …)``."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            table = json.loads(value)
+        except json.JSONDecodeError:
+            return value
+        kind = table.pop("kind", "")
+        return f"{kind}(" + ", ".join(f"{k}={v}" for k, v in table.items()) + ")"
+    return str(value)
+
+
+def main() -> None:
+    """Entry point of the ``socialrl`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

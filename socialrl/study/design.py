@@ -1,0 +1,271 @@
+"""From a study spec to its runs: sweep points × replications, seeds and stable run ids.
+
+Every run is a :class:`RunConfig`: plain data that says everything about the run (model,
+parameters, population, length, seed). Its ``run_id`` is a hash of exactly that, so the same
+study always gives the same ids — which is what makes resuming and comparing studies safe.
+
+Seeds: replication ``r`` gets the ``r``-th child of ``SeedSequence(study.seed)``, the same at
+every sweep point (common random numbers: settings are compared on the same draws).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from socialrl import registry
+from socialrl.study.spec import SpecError, StudySpec
+
+__all__ = ["RunConfig", "expand", "validate"]
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    """One group of a run's population, parameters resolved."""
+
+    learner: str
+    params: dict[str, Any]
+    role: str | None
+    agents: list[int] | dict[str, Any] | None
+    name: str
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one run needs; picklable and JSON-able.
+
+    Attributes:
+        run_id: Hash of the run's content (model, parameters, population, length, seed).
+        study: The study's name.
+        point: Index of the sweep point.
+        replication: Index of the replication.
+        seed: The run's seed (spawned from the study seed).
+        swept: The sweep point's values, ``{path: value}``.
+        model: Registered model name or import path.
+        model_params: The model's parameters.
+        groups: The population.
+        run: Length and recording settings.
+
+    """
+
+    run_id: str
+    study: str
+    point: int
+    replication: int
+    seed: int
+    swept: dict[str, Any]
+    model: str
+    model_params: dict[str, Any]
+    groups: tuple[GroupConfig, ...]
+    run: dict[str, Any] = field(default_factory=dict)
+
+    def parameters(self) -> dict[str, Any]:
+        """Flat ``{column: value}`` of every parameter (for the ``runs`` table)."""
+        flat: dict[str, Any] = {f"model.{k}": v for k, v in self.model_params.items()}
+        for g in self.groups:
+            flat[f"population.{g.name}.learner"] = g.learner
+            flat.update({f"population.{g.name}.{k}": v for k, v in g.params.items()})
+        flat.update({f"run.{k}": v for k, v in self.run.items() if v is not None})
+        return flat
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``run.json``."""
+        return {
+            "run_id": self.run_id,
+            "study": self.study,
+            "point": self.point,
+            "replication": self.replication,
+            "seed": self.seed,
+            "swept": self.swept,
+            "model": self.model,
+            "model_params": self.model_params,
+            "groups": [g.__dict__ for g in self.groups],
+            "run": self.run,
+        }
+
+
+def _sweep_points(spec: StudySpec, source: str) -> list[dict[str, Any]]:
+    """The sweep's points: grid × zip × explicit points (each part present multiplies)."""
+    sweep = spec.sweep
+    for kind, table in (("grid", sweep.grid), ("zip", sweep.zip)):
+        for path, values in table.items():
+            if not values:
+                raise SpecError(f"{source}: key 'sweep.{kind}.{path}': empty sweep (no values)")
+    parts: list[list[dict[str, Any]]] = []
+    if sweep.grid:
+        keys = list(sweep.grid)
+        parts.append(
+            [
+                dict(zip(keys, combo, strict=True))
+                for combo in itertools.product(*sweep.grid.values())
+            ]
+        )
+    if sweep.zip:
+        lengths = {path: len(values) for path, values in sweep.zip.items()}
+        if len(set(lengths.values())) > 1:
+            raise SpecError(
+                f"{source}: key 'sweep.zip': lists must have equal lengths, got {lengths}"
+            )
+        keys = list(sweep.zip)
+        parts.append(
+            [dict(zip(keys, combo, strict=True)) for combo in zip(*sweep.zip.values(), strict=True)]
+        )
+    if "points" in sweep.model_fields_set:
+        if not sweep.points:
+            raise SpecError(f"{source}: key 'sweep.points': empty sweep (no points)")
+        parts.append([dict(p) for p in sweep.points])
+    points: list[dict[str, Any]] = [{}]
+    for part in parts:
+        points = [{**a, **b} for a in points for b in part]
+    return points
+
+
+def _apply(
+    spec: StudySpec, point: Mapping[str, Any], source: str
+) -> tuple[dict[str, Any], list[GroupConfig], dict[str, Any]]:
+    """The model params, groups and run settings of one sweep point."""
+    model_params = dict(spec.model.params)
+    groups = {g.label: dict(g.params) for g in spec.population}
+    run = spec.run.model_dump()
+    for path, value in point.items():
+        head, _, rest = path.partition(".")
+        if head == "model" and rest and "." not in rest:
+            model_params[rest] = value
+        elif head == "population" and rest.count(".") == 1:
+            label, param = rest.split(".")
+            if label not in groups:
+                raise SpecError(
+                    f"{source}: sweep key '{path}': no group {label!r}; groups: {', '.join(groups)}"
+                )
+            groups[label][param] = value
+        elif head == "run" and rest in run:
+            run[rest] = value
+        else:
+            raise SpecError(
+                f"{source}: sweep key '{path}': paths are model.<param>, "
+                f"population.<group>.<param> or run.<{'|'.join(run)}>"
+            )
+    configs = [
+        GroupConfig(
+            learner=g.learner,
+            params=groups[g.label],
+            role=g.role,
+            agents=g.agents,
+            name=g.label,
+        )
+        for g in spec.population
+    ]
+    return model_params, configs, run
+
+
+def _run_id(content: Mapping[str, Any]) -> str:
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def replication_seeds(seed: int, replications: int) -> list[int]:
+    """Seed of each replication: the children of ``SeedSequence(seed)``, as 63-bit ints."""
+    children = np.random.SeedSequence(seed).spawn(replications)
+    return [int(c.generate_state(1, np.uint64)[0] >> np.uint64(1)) for c in children]
+
+
+def expand(spec: StudySpec, source: str = "<study>") -> list[RunConfig]:
+    """Every run of the study, in a stable order (points, then replications)."""
+    labels = [g.label for g in spec.population]
+    if len(set(labels)) != len(labels):
+        raise SpecError(
+            f"{source}: key 'population': group names repeat ({labels}); give groups a `name`"
+        )
+    seeds = replication_seeds(spec.seed, spec.replications)
+    runs = []
+    for i, point in enumerate(_sweep_points(spec, source)):
+        model_params, groups, run = _apply(spec, point, source)
+        for r, seed in enumerate(seeds):
+            content = {
+                "model": spec.model.name,
+                "model_params": model_params,
+                "groups": [g.__dict__ for g in groups],
+                "run": run,
+                "seed": seed,
+            }
+            runs.append(
+                RunConfig(
+                    run_id=_run_id(content),
+                    study=spec.name,
+                    point=i,
+                    replication=r,
+                    seed=seed,
+                    swept=dict(point),
+                    model=spec.model.name,
+                    model_params=model_params,
+                    groups=tuple(groups),
+                    run=run,
+                )
+            )
+    ids = [r.run_id for r in runs]
+    if len(set(ids)) != len(ids):
+        raise SpecError(f"{source}: key 'sweep': two sweep points describe the same run")
+    return runs
+
+
+def validate(spec: StudySpec, runs: list[RunConfig], source: str = "<study>") -> None:
+    """Check names and parameters of every run before any run starts.
+
+    Builds each distinct (model, population) once with seed 0 and binds the population, so
+    bad values fail here, in one line naming the file and the sweep point, not in run 37.
+    """
+    try:
+        registry.resolve_model(spec.model.name)
+    except KeyError as err:
+        raise SpecError(f"{source}: key 'model.name': {err.args[0]}") from None
+    seen: set[str] = set()
+    for run in runs:
+        key = json.dumps(
+            [run.model_params, [g.__dict__ for g in run.groups]], sort_keys=True, default=str
+        )
+        if key in seen:
+            continue
+        seen.add(key)
+        where = f"sweep point {run.swept}" if run.swept else "model.params"
+        try:
+            factory = registry.model_factory(run.model, run.model_params)
+        except TypeError as err:
+            raise SpecError(f"{source}: {where}: {err}") from None
+        learners = []
+        for k, g in enumerate(run.groups):
+            try:
+                learners.append(registry.make_learner(g.learner, g.params))
+            except KeyError as err:
+                raise SpecError(f"{source}: key 'population[{k}].learner': {err.args[0]}") from None
+            except (TypeError, ValueError) as err:
+                raise SpecError(
+                    f"{source}: key 'population[{k}].params' ({where}): {err}"
+                ) from None
+        try:
+            build_and_bind(factory, run, learners)
+        except Exception as err:  # any failure here is a spec error: report it, run nothing
+            raise SpecError(f"{source}: {where}: {type(err).__name__}: {err}") from None
+
+
+def build_and_bind(factory: Any, run: RunConfig, learners: list[Any]) -> None:
+    """Build the model once and bind the population to it (the dry run of :func:`validate`)."""
+    from socialrl.mesa_compat import release_model
+    from socialrl.population import Group, Population
+
+    model = factory(np.random.default_rng(0))
+    try:
+        population = Population(
+            [
+                Group(learner, role=g.role, agents=g.agents, name=g.name)
+                for learner, g in zip(learners, run.groups, strict=True)
+            ]
+        )
+        population.bind(model, np.random.SeedSequence(0))
+    finally:
+        release_model(model)

@@ -1,0 +1,109 @@
+"""One run, as a worker executes it: config in, outcome out, never an exception.
+
+The same function runs in the study process (sequential backend), in a local worker process
+and in a Ray task, so a run's tables depend only on its :class:`RunConfig` — identical on
+every backend. A run that raises, or whose learners diverge, comes back as ``failed`` with its
+error and traceback; the study goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from socialrl import registry
+from socialrl.population import Group, Population
+from socialrl.simulate import simulate
+from socialrl.study.design import RunConfig
+from socialrl.study.store import RunOutcome
+
+__all__ = ["execute_run", "limit_threads"]
+
+
+def limit_threads() -> None:
+    """One compute thread per worker process: the study parallelises over runs, not inside."""
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except (ImportError, ValueError):
+        pass
+    torch = sys.modules.get("torch")  # only if loaded: importing torch takes seconds
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
+def execute_run(
+    config: RunConfig, progress: Callable[[str, int, int], None] | None = None
+) -> RunOutcome:
+    """Run one configuration and return its tables (or its error).
+
+    Args:
+        config: The run.
+        progress: Optional ``(run_id, step, total_steps)`` callback for progress bars.
+
+    """
+    started = time.time()
+    info: dict[str, Any] = {
+        **config.to_dict(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": started,
+    }
+    try:
+        population = Population(
+            [
+                Group(
+                    registry.make_learner(g.learner, g.params),
+                    role=g.role,
+                    agents=g.agents,
+                    name=g.name,
+                )
+                for g in config.groups
+            ]
+        )
+        run = config.run
+        total = run.get("steps") or 0
+        report = None if progress is None else (lambda t: progress(config.run_id, t, total))
+        results = simulate(
+            config.model,
+            config.model_params,
+            population,
+            steps=run.get("steps"),
+            episodes=run.get("episodes"),
+            seed=config.seed,
+            record_every=run.get("record_every", 100),
+            snapshot_every=run.get("snapshot_every"),
+            stop_when_stable=run.get("stop_when_stable"),
+            progress=report,
+        )
+    except Exception as err:  # a failed run is data: recorded, not raised
+        info.update(
+            status="failed",
+            error=f"{type(err).__name__}: {err}",
+            traceback=traceback.format_exc(),
+            finished=time.time(),
+            seconds=time.time() - started,
+        )
+        return RunOutcome(config.run_id, "failed", None, info)
+    info.update(
+        status="done",
+        finished=time.time(),
+        seconds=time.time() - started,
+        steps_run=results.meta["steps"],
+        final=_final_metrics(results.steps),
+    )
+    return RunOutcome(config.run_id, "done", dict(results.tables()), info)
+
+
+def _final_metrics(steps: Any) -> dict[str, float]:
+    """The last ``steps`` row, as the run's final metrics."""
+    if len(steps) == 0:
+        return {}
+    last = steps.iloc[-1]
+    return {k: float(v) for k, v in last.items() if k != "step"}

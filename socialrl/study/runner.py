@@ -1,0 +1,122 @@
+"""Running a study: expand, validate, lock, skip what is done, execute the rest, record."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from socialrl.study.backends import Backend, make_backend
+from socialrl.study.design import RunConfig, expand, validate
+from socialrl.study.spec import StudySpec, load_study
+from socialrl.study.store import RunOutcome, StudyLock, StudyStore
+
+__all__ = ["StudyReport", "plan_study", "run_study"]
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    """What a call of :func:`run_study` did.
+
+    Attributes:
+        path: The study's results folder.
+        total: Runs in the study.
+        skipped: Runs already finished before this call (resumed).
+        done: Runs finished by this call.
+        failed: Runs that failed in this call.
+        seconds: Wall time of this call.
+
+    """
+
+    path: Path
+    total: int
+    skipped: int
+    done: int
+    failed: int
+    seconds: float
+
+
+def plan_study(study: StudySpec | str | Path) -> tuple[StudySpec, str, list[RunConfig]]:
+    """Load, expand and validate a study without running it (errors name file and key)."""
+    if isinstance(study, StudySpec):
+        spec, source = study, f"study '{study.name}'"
+    else:
+        spec, source = load_study(study)
+    runs = expand(spec, source)
+    validate(spec, runs, source)
+    return spec, source, runs
+
+
+def run_study(
+    study: StudySpec | str | Path,
+    *,
+    out: str | Path = "results",
+    backend: str | Backend = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    resume: bool = True,
+    on_start: Callable[[int, int], None] | None = None,
+    on_outcome: Callable[[RunOutcome], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> StudyReport:
+    """Run (or resume) a study and write its results under ``out/<study name>/``.
+
+    Args:
+        study: A :class:`StudySpec`, or the path of a ``.toml``/``.py`` study.
+        out: Root folder of results.
+        backend: ``"local"`` (worker processes, the default), ``"sequential"``, ``"ray"``, or a
+            backend object.
+        workers: Worker processes (local) or CPUs of a local Ray cluster; default: all cores.
+        address: Address of an existing Ray cluster (default: ``RAY_ADDRESS``).
+        resume: Skip runs already finished in the folder; False starts afresh (``--fresh``).
+        on_start: Called with ``(runs to do, runs skipped)`` before execution.
+        on_outcome: Called after each run's result is on disk.
+        on_progress: ``(run_id, step, total)`` within runs, for progress bars.
+
+    Raises:
+        SpecError: a bad spec (before any run starts).
+        StudyLockedError: another process is writing the same folder.
+
+    """
+    started = time.perf_counter()
+    spec, source, runs = plan_study(study)
+    executor = make_backend(backend, workers, address) if isinstance(backend, str) else backend
+    store = StudyStore(Path(out) / spec.name)
+    counts = {"done": 0, "failed": 0}
+    with StudyLock(store.dir):
+        if not resume:
+            store.reset()
+        store.clean_temporary()
+        store.write_manifest(
+            spec.to_dict(),
+            source,
+            run_ids=[r.run_id for r in runs],
+            backend=getattr(executor, "name", type(executor).__name__),
+        )
+        finished = store.finished()
+        todo = [r for r in runs if r.run_id not in finished]
+        if on_start is not None:
+            on_start(len(todo), len(runs) - len(todo))
+
+        def record(outcome: RunOutcome) -> None:
+            store.commit(outcome)
+            counts[outcome.status] += 1
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+        executor.run(todo, record, on_progress, store)
+        store.write_manifest(
+            spec.to_dict(),
+            source,
+            run_ids=[r.run_id for r in runs],
+            backend=getattr(executor, "name", type(executor).__name__),
+        )
+    return StudyReport(
+        path=store.dir,
+        total=len(runs),
+        skipped=len(runs) - len(todo),
+        done=counts["done"],
+        failed=counts["failed"],
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,245 @@
+"""The study spec: what a researcher writes, in TOML or Python — one schema for both.
+
+A study is a model, a population, a sweep over parameters, replications and a run length.
+In TOML::
+
+    name = "maze_learning"
+    seed = 2024
+    replications = 20
+
+    [model]
+    name = "maze"
+    params = { n_walkers = 10, max_episode_steps = 500 }
+
+    [[population]]
+    role = "walker"
+    learner = "q_learning"
+    params = { alpha = 0.5, gamma = 0.95 }
+
+    [sweep.grid]
+    "model.layout" = ["dyna", "lecture"]
+    "population.walker.epsilon" = [0.1, { kind = "linear", start = 1.0, end = 0.05, steps = 3000 }]
+
+    [run]
+    steps = 6000
+    snapshot_every = 250
+
+In Python the same classes are built directly (``StudySpec(name=..., model=ModelSpec(...),
+...)``) and the file defines ``study``. Sweep keys are dotted paths: ``model.<param>``,
+``population.<group>.<param>`` (a group is named by ``name``, else by its role) and
+``run.<setting>``. ``[sweep.grid]`` is a full factorial, ``[sweep.zip]`` walks equal-length
+lists together, ``[[sweep.points]]`` lists points explicitly; parts present are crossed.
+"""
+
+from __future__ import annotations
+
+import re
+import runpy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+
+__all__ = [
+    "GroupSpec",
+    "ModelSpec",
+    "RunSettings",
+    "SpecError",
+    "StudySpec",
+    "SweepSpec",
+    "load_study",
+]
+
+
+class SpecError(ValueError):
+    """A study spec that cannot run; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Strict):
+    """Which model, with which fixed parameters.
+
+    Attributes:
+        name: A registered model name (``socialrl list``) or ``"package.module:Class"``.
+        params: Keyword arguments of the model's constructor.
+
+    """
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class GroupSpec(_Strict):
+    """A learner for (some of) the agents of a role.
+
+    Attributes:
+        learner: A registered learner name or ``"package.module:Class"``.
+        params: The learner's hyperparameters.
+        role: The role (default: the model's only role).
+        agents: Slots ``[0, 2, …]`` or an attribute selector ``{slot = 0}``; default: all.
+        name: How sweep keys and result columns call the group (default: the role).
+
+    """
+
+    learner: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    role: str | None = None
+    agents: list[int] | dict[str, Any] | None = None
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The group's name in sweep keys and columns."""
+        return self.name or self.role or "agents"
+
+
+class SweepSpec(_Strict):
+    """Which parameters vary, and how.
+
+    Attributes:
+        grid: ``{path: [values]}``, every combination (full factorial).
+        zip: ``{path: [values]}``, lists of equal length walked together.
+        points: ``[{path: value, …}, …]``, explicit points.
+
+    """
+
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    zip: dict[str, list[Any]] = Field(default_factory=dict)
+    points: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class RunSettings(_Strict):
+    """How long each run lasts and what it records.
+
+    Attributes:
+        steps: Steps per run (with ``episodes``: a cap).
+        episodes: Run until every agent has finished this many episodes.
+        record_every: A ``steps`` row every this many steps.
+        snapshot_every: Per-agent ``agents`` rows every this many steps (always at the end).
+        stop_when_stable: Stop once every learner's greedy policy has been unchanged for this
+            many consecutive steps.
+
+    """
+
+    steps: PositiveInt | None = None
+    episodes: PositiveInt | None = None
+    record_every: PositiveInt = 100
+    snapshot_every: PositiveInt | None = None
+    stop_when_stable: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _has_length(self) -> RunSettings:
+        if self.steps is None and self.episodes is None:
+            raise ValueError("give the runs a length: steps and/or episodes")
+        return self
+
+
+class StudySpec(_Strict):
+    """A whole study: model, population, sweep, replications, run settings.
+
+    Attributes:
+        name: Folder name of the results (letters, digits, ``_ . -``).
+        description: Free text, kept in the manifest.
+        seed: The study's one seed; replication ``r`` runs with a seed spawned from it.
+        replications: Runs per sweep point (seeds).
+        model: The model.
+        population: One or more groups (learners for agents).
+        sweep: What varies.
+        run: Run length and recording.
+
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    seed: int = 0
+    replications: PositiveInt = 1
+    model: ModelSpec
+    population: list[GroupSpec] = Field(min_length=1)
+    sweep: SweepSpec = Field(default_factory=SweepSpec)
+    run: RunSettings
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (what the manifest stores; ``StudySpec(**d)`` rebuilds it exactly)."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+def load_study(path: str | Path) -> tuple[StudySpec, str]:
+    """Read a study from a ``.toml`` file or a ``.py`` file that defines ``study``.
+
+    Returns:
+        The spec and a label for error messages (the file name).
+
+    Raises:
+        SpecError: a one-line message naming the file, the key and what is allowed.
+
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SpecError(f"{path}: no such study file")
+    if path.suffix == ".toml":
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as err:
+            raise SpecError(f"{path}: not valid TOML: {err}") from None
+        return parse_study(data, source=str(path)), str(path)
+    if path.suffix == ".py":
+        namespace = runpy.run_path(str(path), run_name="socialrl_study")
+        study = namespace.get("study")
+        if not isinstance(study, StudySpec):
+            raise SpecError(f"{path}: a Python study must define `study = StudySpec(...)`")
+        return study, str(path)
+    raise SpecError(f"{path}: a study is a .toml or .py file")
+
+
+def parse_study(data: dict[str, Any], source: str = "<study>") -> StudySpec:
+    """Validate plain data (e.g. parsed TOML) into a :class:`StudySpec`."""
+    try:
+        return StudySpec(**data)
+    except ValidationError as err:
+        raise SpecError(_first_error(err, source)) from None
+
+
+def _first_error(err: ValidationError, source: str) -> str:
+    """One line for the first validation error: file, dotted key, problem, allowed keys."""
+    first = err.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    key = _dotted(loc)
+    if first["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return f"{source}: unknown key '{key}'; allowed: {', '.join(allowed)}"
+    if first["type"] == "missing":
+        return f"{source}: missing key '{key}'"
+    message = first["msg"]
+    given = first.get("input")
+    shown = "" if isinstance(given, dict) else f" (got {given!r})"
+    return f"{source}: key '{key or '<top>'}': {message}{shown}"
+
+
+def _dotted(loc: list[str]) -> str:
+    parts: list[str] = []
+    for p in loc:
+        if p.isdigit() and parts:
+            parts[-1] += f"[{p}]"
+        else:
+            parts.append(p)
+    return ".".join(parts)
+
+
+_CHILDREN: dict[str, type[BaseModel]] = {
+    "model": ModelSpec,
+    "population": GroupSpec,
+    "sweep": SweepSpec,
+    "run": RunSettings,
+}
+
+
+def _allowed_keys(parent: list[str]) -> list[str]:
+    names = [p for p in parent if not re.fullmatch(r"\d+", p)]
+    cls: type[BaseModel] = StudySpec
+    if names and names[-1] in _CHILDREN:
+        cls = _CHILDREN[names[-1]]
+    return list(cls.model_fields)

@@ -145,7 +145,13 @@ class Population:
                 i = b.index
                 if i is None:
                     b.learner.learn(
-                        obs[role], actions[role], out.reward, out.next_obs, out.terminated, mask
+                        obs[role],
+                        actions[role],
+                        out.reward,
+                        out.next_obs,
+                        out.terminated,
+                        truncated=out.truncated,
+                        mask=mask,
                     )
                 else:
                     b.learner.learn(
@@ -154,7 +160,8 @@ class Population:
                         out.reward[i],
                         out.next_obs[i],
                         out.terminated[i],
-                        None if mask is None else mask[i],
+                        truncated=out.truncated[i],
+                        mask=None if mask is None else mask[i],
                     )
 
     def diagnostics(self) -> dict[str, float]:

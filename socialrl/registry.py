@@ -24,6 +24,7 @@ __all__ = [
 
 MODELS: dict[str, str] = {
     "maze": "models.maze.model:MazeModel",
+    "gymnasium": "socialrl.envs.gym_model:GymnasiumModel",
 }
 
 #: Model-specific study summaries (``socialrl show``): ``results → DataFrame``.

@@ -175,7 +175,7 @@ class LearnerContract:
         for _ in range(steps):
             obs, _, reward, nxt, term = self.batch(rng)
             actions = learner.act(obs)
-            learner.learn(obs, actions, reward, nxt, term)
+            learner.learn(obs, actions, reward, nxt, term, truncated=~term & (reward > 1.5))
 
     def test_is_a_learner(self) -> None:
         assert isinstance(self.make(), Learner)

@@ -55,9 +55,21 @@ class Learner(Protocol):
         reward: np.ndarray,
         next_obs: np.ndarray,
         terminated: np.ndarray,
+        truncated: np.ndarray | None = None,
         mask: np.ndarray | None = None,
     ) -> None:
-        """Update from one step's transitions; ``mask`` selects the agents that moved."""
+        """Update from one step's transitions.
+
+        Args:
+            obs: What each agent saw, ``[n, ...]``.
+            actions: What each did, ``[n]``.
+            reward: What each got, ``[n]``.
+            next_obs: Where each transition led, before any autoreset (bootstrap from it).
+            terminated: The transition entered a terminal state (no bootstrap).
+            truncated: The agent's episode was cut by a time limit (it ends, but bootstrap).
+                None means no truncation.
+            mask: Agents that actually moved (False: ignore the agent this step).
+        """
         ...
 
     def diagnostics(self) -> dict[str, float]:

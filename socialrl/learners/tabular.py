@@ -195,6 +195,7 @@ class QLearning:
         reward: np.ndarray,
         next_obs: np.ndarray,
         terminated: np.ndarray,
+        truncated: np.ndarray | None = None,
         mask: np.ndarray | None = None,
     ) -> None:
         """One Bellman update per agent on the visited cell ``(s, a)`` (see the module doc).

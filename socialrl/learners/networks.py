@@ -1,0 +1,205 @@
+"""Neural-network pieces shared by every deep learner: encoders, networks, populations of them.
+
+- **Encoders** turn a role's observations into float tensors (one-hot for discrete states,
+  as-is for boxes and grid images), so no learner encodes by hand.
+- **Networks**: an MLP for vectors, a small CNN for ``[channels, rows, cols]`` grids.
+- **NetworkPopulation**: the networks of a group of agents, either *shared* (one network, one
+  forward pass for every agent) or *independent* (one network per agent, parameters stacked
+  and evaluated together with ``torch.func.vmap`` — never a Python loop over networks).
+- **Seeding**: every network is initialised inside ``torch.random.fork_rng`` from the
+  learner's own seed, so the global torch generator is neither used nor changed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+__all__ = [
+    "Encoder",
+    "GridCNN",
+    "NetworkPopulation",
+    "encoder_for",
+    "make_network",
+    "mlp",
+    "resolve_device",
+    "torch_seed",
+]
+
+
+def resolve_device(device: str = "cpu") -> torch.device:
+    """``"cpu"``, ``"cuda"`` (fails clearly without a GPU) or ``"auto"`` (CUDA when present)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested, but CUDA is not available here")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {device!r}")
+    return torch.device(device)
+
+
+def torch_seed(seed: np.random.SeedSequence) -> int:
+    """A 63-bit torch seed derived from a learner's seed sequence."""
+    return int(seed.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+class Encoder:
+    """Observations of one role → float tensors a network can read.
+
+    Args:
+        space: One agent's observation space: ``Discrete`` (one-hot), ``Box`` (as is; a 3-D
+            box is a ``[channels, rows, cols]`` grid for a CNN) or ``MultiDiscrete`` (one-hot
+            per component, concatenated).
+        device: Where the tensors go.
+    """
+
+    def __init__(self, space: gym.Space[Any], device: torch.device) -> None:
+        self.space, self.device = space, device
+        if isinstance(space, gym.spaces.Discrete):
+            self.shape: tuple[int, ...] = (int(space.n),)
+            self._eye = torch.eye(int(space.n), device=device)
+        elif isinstance(space, gym.spaces.MultiDiscrete):
+            self._sizes = [int(k) for k in np.asarray(space.nvec).ravel()]
+            self._offsets = torch.as_tensor(np.cumsum([0, *self._sizes[:-1]]), device=device)
+            self.shape = (sum(self._sizes),)
+        elif isinstance(space, gym.spaces.Box):
+            self.shape = tuple(int(k) for k in space.shape)
+        else:
+            raise TypeError(f"no encoder for observation space {space}")
+
+    @property
+    def is_grid(self) -> bool:
+        """Image-like observations ``[channels, rows, cols]`` (read by a CNN)."""
+        return len(self.shape) == 3
+
+    def __call__(self, obs: np.ndarray) -> torch.Tensor:
+        """Encode a batch ``[n, ...]``."""
+        if isinstance(self.space, gym.spaces.Discrete):
+            return self._eye[torch.as_tensor(np.asarray(obs, dtype=np.int64), device=self.device)]
+        if isinstance(self.space, gym.spaces.MultiDiscrete):
+            idx = torch.as_tensor(np.asarray(obs, dtype=np.int64), device=self.device)
+            flat = idx.reshape(idx.shape[0], -1) + self._offsets
+            out = torch.zeros(idx.shape[0], self.shape[0], device=self.device)
+            return out.scatter_(1, flat, 1.0)
+        return torch.as_tensor(np.asarray(obs, dtype=np.float32), device=self.device)
+
+
+def encoder_for(space: gym.Space[Any], device: torch.device | str = "cpu") -> Encoder:
+    """The encoder of a space (see :class:`Encoder`)."""
+    return Encoder(space, torch.device(device))
+
+
+def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64)) -> nn.Sequential:
+    """A ReLU multilayer perceptron ``in_dim → hidden… → out_dim``."""
+    layers: list[nn.Module] = []
+    width = in_dim
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, out_dim))
+    return nn.Sequential(*layers)
+
+
+class GridCNN(nn.Module):
+    """A small CNN for grid observations ``[channels, rows, cols]`` (in the spirit of the
+    Atari DQN of Mnih et al. 2015, sized for mazes): two 3×3 convolutions, then an MLP head."""
+
+    def __init__(
+        self, shape: tuple[int, ...], out_dim: int, channels: Sequence[int] = (16, 32),
+        hidden: Sequence[int] = (64,),
+    ) -> None:
+        super().__init__()
+        c, h, w = shape
+        convs: list[nn.Module] = []
+        for k in channels:
+            convs += [nn.Conv2d(c, k, kernel_size=3, padding=1), nn.ReLU()]
+            c = k
+        self.features = nn.Sequential(*convs, nn.Flatten())
+        self.head = mlp(c * h * w, out_dim, hidden)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[batch, C, H, W] → [batch, out_dim]``."""
+        return self.head(self.features(x))
+
+
+def make_network(
+    encoder: Encoder, out_dim: int, hidden: Sequence[int] = (64, 64), kind: str = "auto"
+) -> nn.Module:
+    """An MLP for vector observations, a CNN for grids (``kind`` = auto | mlp | cnn)."""
+    if kind not in ("auto", "mlp", "cnn"):
+        raise ValueError(f"network kind must be auto, mlp or cnn, got {kind!r}")
+    if kind == "cnn" or (kind == "auto" and encoder.is_grid):
+        if not encoder.is_grid:
+            raise ValueError(f"a CNN needs [channels, rows, cols] observations, got {encoder.shape}")
+        return GridCNN(encoder.shape, out_dim, hidden=hidden[-1:] or (64,))
+    return nn.Sequential(nn.Flatten(), mlp(int(np.prod(encoder.shape)), out_dim, hidden))
+
+
+class NetworkPopulation(nn.Module):
+    """The networks of a group: one shared network, or one per agent evaluated together.
+
+    Args:
+        build: Makes one network (called once, or ``n_agents`` times for independent nets).
+        n_agents: Size of the group.
+        shared: One network for all (parameter sharing) or one per agent.
+        seed: Initialisation seed (the global torch generator is left untouched).
+        device: Where parameters live.
+    """
+
+    def __init__(
+        self, build: Any, n_agents: int, shared: bool, seed: int, device: torch.device
+    ) -> None:
+        super().__init__()
+        self.n_agents, self.shared = n_agents, shared
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            if shared:
+                self.net = build().to(device)
+            else:
+                nets = [build().to(device) for _ in range(n_agents)]
+                params, buffers = stack_module_state(nets)  # type: ignore[arg-type]
+                self.stacked = nn.ParameterDict(
+                    {k.replace(".", "__"): nn.Parameter(v) for k, v in params.items()}
+                )
+                self._buffers_stacked = buffers
+                base = copy.deepcopy(nets[0]).to("meta")
+                object.__setattr__(self, "_base", base)  # not a submodule: no parameters
+                self._names = list(params)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Shared: ``x[batch, ...] → out[batch, ...]``. Independent: ``x[n_agents, batch, ...]
+        → out[n_agents, batch, ...]`` (each agent's network on its own slice)."""
+        if self.shared:
+            return self.net(x)  # type: ignore[no-any-return]
+        params = {name: self.stacked[name.replace(".", "__")] for name in self._names}
+
+        def one(p: dict[str, torch.Tensor], b: dict[str, torch.Tensor], xi: torch.Tensor) -> Any:
+            return functional_call(self._base, (p, b), (xi,))
+
+        return vmap(one)(params, self._buffers_stacked, x)  # type: ignore[no-any-return]
+
+    def per_agent(self, x: torch.Tensor) -> torch.Tensor:
+        """One input per agent ``x[n_agents, ...]`` → ``out[n_agents, ...]`` (either kind)."""
+        if self.shared:
+            return self.net(x)  # type: ignore[no-any-return]
+        return self.forward(x.unsqueeze(1)).squeeze(1)
+
+    def clip_grad_norm(self, max_norm: float) -> None:
+        """Clip gradients by norm — per agent for independent networks."""
+        if self.shared:
+            nn.utils.clip_grad_norm_(self.net.parameters(), max_norm)
+            return
+        grads = [p.grad for p in self.stacked.values() if p.grad is not None]
+        if not grads:
+            return
+        sq = sum(g.reshape(self.n_agents, -1).pow(2).sum(1) for g in grads)
+        scale = (max_norm / (torch.sqrt(sq) + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(scale.view(-1, *([1] * (g.dim() - 1))))

@@ -36,6 +36,7 @@ LEARNERS: dict[str, str] = {
     "q_learning": "socialrl.learners.tabular:QLearning",
     "random": "socialrl.learners.fixed:RandomPolicy",
     "fixed_action": "socialrl.learners.fixed:FixedAction",
+    "dqn": "socialrl.learners.dqn:DQN",
 }
 
 

@@ -250,3 +250,20 @@ def test_states_are_open_cells_row_by_row() -> None:
     assert mdp.state_of[0, 7] == -1
     np.testing.assert_array_equal(mdp.state_of[mdp.cells[:, 0], mdp.cells[:, 1]], np.arange(47))
     assert tuple(mdp.cells[mdp.start]) == (2, 0)
+
+
+class TestGridObservationMazeContract(ModelContract):
+    model = MazeModel
+    params = {"layout": "dyna", "n_walkers": 3, "observation": "grid", "max_episode_steps": 25}
+
+
+def test_grid_observation_channels() -> None:
+    model = MazeModel("dyna", n_walkers=2, observation="grid", rng=0)
+    obs = model.observe("walker")
+    assert obs.shape == (2, 3, 6, 9) and obs.dtype == np.float32
+    np.testing.assert_array_equal(obs[0, 0], model.layout.walls)
+    np.testing.assert_array_equal(obs[0, 1], model.layout.goals)
+    assert obs[0, 2].sum() == 1 and obs[0, 2, 2, 0] == 1  # the start (2, 0)
+    _step(model, RIGHT, DOWN)
+    out = model.outcome("walker")
+    assert out.obs[0, 2, 2, 1] == 1 and out.obs[1, 2, 3, 0] == 1

@@ -64,6 +64,8 @@ class MazeModel(mesa.Model):
         max_episode_steps: Moves after which an episode is truncated (None: no limit).
         blocking: Walkers may not enter a cell occupied by another walker (start, goals and traps
             hold any number). Contested moves are settled at random; a blocked walker stays.
+        observation: ``"cell"`` (a state index, for tables) or ``"grid"`` (an image
+            ``[3, rows, cols]``: wall, goal and own-position channels, for CNNs).
         autoreset: Finished walkers restart at ``S`` within the step (see
             :mod:`socialrl.contract`); with False they stay finished.
         rng: Seed or ``numpy.random.Generator``; the model's only source of randomness.
@@ -83,6 +85,7 @@ class MazeModel(mesa.Model):
         max_episode_steps: int | None = None,
         blocking: bool = False,
         autoreset: bool = True,
+        observation: str = "cell",
         rng: Any = None,
     ) -> None:
         super().__init__(rng=rng)
@@ -93,6 +96,9 @@ class MazeModel(mesa.Model):
         self.blocking = bool(blocking)
         self.autoreset = bool(autoreset)
         self.max_episode_steps = max_episode_steps
+        if observation not in ("cell", "grid"):
+            raise ValueError(f"observation must be 'cell' or 'grid', got {observation!r}")
+        self.observation = observation
 
         self.grid = OrthogonalVonNeumannGrid(self.layout.shape, torus=False, random=self.random)
         for name in ("wall", "goal", "trap", "slippery"):
@@ -136,7 +142,7 @@ class MazeModel(mesa.Model):
             ROLE: RoleSpec(
                 name=ROLE,
                 n_agents=n,
-                observation_space=gym.spaces.Discrete(self.mdp.n_states),
+                observation_space=self._observation_space(),
                 action_space=gym.spaces.Discrete(len(ACTIONS)),
             )
         }
@@ -179,9 +185,31 @@ class MazeModel(mesa.Model):
 
     # ------------------------------------------------------------------ contract
     def observe(self, role: str = ROLE) -> np.ndarray:
-        """Each walker's cell index, ``int64[n_walkers]``."""
+        """Each walker's observation: its state index, or its grid image."""
         self._check_role(role)
-        return self.positions
+        return self._as_observation(self.positions)
+
+    def _observation_space(self) -> gym.Space[Any]:
+        if self.observation == "cell":
+            return gym.spaces.Discrete(self.mdp.n_states)
+        return gym.spaces.Box(0.0, 1.0, (3, self.rows, self.cols), dtype=np.float32)
+
+    def _as_observation(self, states: np.ndarray) -> np.ndarray:
+        """States as observations: themselves, or images ``[n, 3, rows, cols]``.
+
+        Channels: walls, goals, and the walker's own cell (the Atari DQN saw the screen;
+        a maze walker sees the map and where it stands).
+        """
+        if self.observation == "cell":
+            return states
+        n = states.shape[0]
+        if not hasattr(self, "_static"):
+            self._static = np.stack([self.layout.walls, self.layout.goals]).astype(np.float32)
+        images = np.zeros((n, 3, self.rows, self.cols), dtype=np.float32)
+        images[:, :2] = self._static
+        rows, cols = self.mdp.cells[states].T
+        images[np.arange(n), 2, rows, cols] = 1.0
+        return images
 
     def set_actions(self, role: str, actions: np.ndarray) -> None:
         """Store the moves the next ``step()`` applies (validated by the env adapter)."""
@@ -237,7 +265,16 @@ class MazeModel(mesa.Model):
             else:
                 self._active = self._active & ~done
         self.positions = obs
-        self._outcome = RoleStep(obs, reward, terminated, truncated, target)
+        if self.observation == "cell":
+            self._outcome = RoleStep(obs, reward, terminated, truncated, target)
+        else:
+            self._outcome = RoleStep(
+                self._as_observation(obs),
+                reward,
+                terminated,
+                truncated,
+                self._as_observation(target),
+            )
         self.period += 1
 
     # ------------------------------------------------------------------ dynamics details
@@ -298,7 +335,9 @@ class MazeModel(mesa.Model):
 
         """
         self._check_role(role)
-        length = greedy_path_lengths(self.mdp, greedy, n_walkers=self.n_walkers)
+        length = greedy_path_lengths(
+            self.mdp, lambda states: greedy(self._as_observation(states)), n_walkers=self.n_walkers
+        )
         return {
             "greedy_path_length": length,
             "greedy_optimal": length == self.optimal_path_length,

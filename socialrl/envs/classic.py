@@ -35,6 +35,7 @@ class ShortCorridorEnv(gym.Env[np.int64, np.int64]):
 
     Arguments:
         max_steps: Time limit (default 1,000).
+
     """
 
     metadata = {"render_modes": []}  # noqa: RUF012 (Gymnasium API)

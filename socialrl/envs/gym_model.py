@@ -39,6 +39,7 @@ class GymnasiumModel(mesa.Model):
         env_kwargs: Keyword arguments of ``gymnasium.make``.
         autoreset: Restart finished copies within the step (see :mod:`socialrl.contract`).
         rng: Seed or generator; each copy is reset with a seed drawn from it.
+
     """
 
     def __init__(
@@ -62,9 +63,7 @@ class GymnasiumModel(mesa.Model):
         if not isinstance(space, gym.spaces.Discrete):
             raise ValueError(f"env_id {env_id!r} has actions {space}; socialrl needs Discrete")
         self.autoreset = bool(autoreset)
-        self.roles = {
-            ROLE: RoleSpec(ROLE, int(n_envs), self.envs[0].observation_space, space)
-        }
+        self.roles = {ROLE: RoleSpec(ROLE, int(n_envs), self.envs[0].observation_space, space)}
         self.slots = [EnvSlot(self, i) for i in range(n_envs)]
         self._obs = np.stack([self._reset(i) for i in range(n_envs)])
         self._active = np.ones(n_envs, dtype=bool)

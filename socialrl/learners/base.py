@@ -69,6 +69,7 @@ class Learner(Protocol):
             truncated: The agent's episode was cut by a time limit (it ends, but bootstrap).
                 None means no truncation.
             mask: Agents that actually moved (False: ignore the agent this step).
+
         """
         ...
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -58,6 +58,7 @@ class Encoder:
             box is a ``[channels, rows, cols]`` grid for a CNN) or ``MultiDiscrete`` (one-hot
             per component, concatenated).
         device: Where the tensors go.
+
     """
 
     def __init__(self, space: gym.Space[Any], device: torch.device) -> None:
@@ -108,11 +109,17 @@ def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64)) -> nn.Seque
 
 
 class GridCNN(nn.Module):
-    """A small CNN for grid observations ``[channels, rows, cols]`` (in the spirit of the
-    Atari DQN of Mnih et al. 2015, sized for mazes): two 3×3 convolutions, then an MLP head."""
+    """A small CNN for grid observations ``[channels, rows, cols]``.
+
+    In the spirit of the Atari DQN of Mnih et al. (2015), sized for mazes: two 3×3
+    convolutions that keep the grid's size, then an MLP head.
+    """
 
     def __init__(
-        self, shape: tuple[int, ...], out_dim: int, channels: Sequence[int] = (16, 32),
+        self,
+        shape: tuple[int, ...],
+        out_dim: int,
+        channels: Sequence[int] = (16, 32),
         hidden: Sequence[int] = (64,),
     ) -> None:
         super().__init__()
@@ -137,7 +144,9 @@ def make_network(
         raise ValueError(f"network kind must be auto, mlp or cnn, got {kind!r}")
     if kind == "cnn" or (kind == "auto" and encoder.is_grid):
         if not encoder.is_grid:
-            raise ValueError(f"a CNN needs [channels, rows, cols] observations, got {encoder.shape}")
+            raise ValueError(
+                f"a CNN needs [channels, rows, cols] observations, got {encoder.shape}"
+            )
         return GridCNN(encoder.shape, out_dim, hidden=hidden[-1:] or (64,))
     return nn.Sequential(nn.Flatten(), mlp(int(np.prod(encoder.shape)), out_dim, hidden))
 
@@ -151,6 +160,7 @@ class NetworkPopulation(nn.Module):
         shared: One network for all (parameter sharing) or one per agent.
         seed: Initialisation seed (the global torch generator is left untouched).
         device: Where parameters live.
+
     """
 
     def __init__(
@@ -164,7 +174,7 @@ class NetworkPopulation(nn.Module):
                 self.net = build().to(device)
             else:
                 nets = [build().to(device) for _ in range(n_agents)]
-                params, buffers = stack_module_state(nets)  # type: ignore[arg-type]
+                params, buffers = stack_module_state(nets)
                 self.stacked = nn.ParameterDict(
                     {k.replace(".", "__"): nn.Parameter(v) for k, v in params.items()}
                 )
@@ -174,21 +184,24 @@ class NetworkPopulation(nn.Module):
                 self._names = list(params)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Shared: ``x[batch, ...] → out[batch, ...]``. Independent: ``x[n_agents, batch, ...]
-        → out[n_agents, batch, ...]`` (each agent's network on its own slice)."""
+        """Evaluate the networks.
+
+        Shared: ``x[batch, ...] → out[batch, ...]``. Independent: ``x[n_agents, batch, ...] →
+        out[n_agents, batch, ...]``, each agent's network on its own slice.
+        """
         if self.shared:
-            return self.net(x)  # type: ignore[no-any-return]
+            return self.net(x)
         params = {name: self.stacked[name.replace(".", "__")] for name in self._names}
 
         def one(p: dict[str, torch.Tensor], b: dict[str, torch.Tensor], xi: torch.Tensor) -> Any:
-            return functional_call(self._base, (p, b), (xi,))
+            return functional_call(cast(nn.Module, self._base), (p, b), (xi,))
 
-        return vmap(one)(params, self._buffers_stacked, x)  # type: ignore[no-any-return]
+        return vmap(one)(params, self._buffers_stacked, x)
 
     def per_agent(self, x: torch.Tensor) -> torch.Tensor:
         """One input per agent ``x[n_agents, ...]`` → ``out[n_agents, ...]`` (either kind)."""
         if self.shared:
-            return self.net(x)  # type: ignore[no-any-return]
+            return self.net(x)
         return self.forward(x.unsqueeze(1)).squeeze(1)
 
     def clip_grad_norm(self, max_norm: float) -> None:

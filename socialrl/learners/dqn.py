@@ -1,0 +1,366 @@
+"""Deep Q-Networks (Mnih et al. 2015), for populations of agents.
+
+The lecture's DQN: a network approximates ``Q(s, a; θ)`` and is trained on the loss
+
+    L(θ) = E[(r + γ max_a' Q(s', a'; θ⁻) (1 − terminated) − Q(s, a; θ))²]
+
+with the two tricks that make it stable: **experience replay** (minibatches drawn from a buffer
+of past transitions, :mod:`socialrl.learners.replay`) and a **target network** ``θ⁻`` (copied
+from ``θ`` every ``target_update_interval`` steps, or tracked softly with rate ``tau``).
+Options: Double DQN (van Hasselt et al. 2016: the online network picks ``a'``, the target
+network values it), Huber or squared loss, gradient clipping, ε schedules, an MLP or — for grid
+observations — a CNN.
+
+A group of agents shares one network (one forward pass for all of them; a minibatch is drawn
+from everyone's experience) or holds one network per agent, evaluated and trained together
+with ``torch.func.vmap`` (each agent learns from its own experience only).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from socialrl.learners.base import load_state, rng_state_array, save_state, set_rng_state
+from socialrl.learners.networks import (
+    NetworkPopulation,
+    encoder_for,
+    make_network,
+    resolve_device,
+    torch_seed,
+)
+from socialrl.learners.replay import ReplayBuffer
+from socialrl.learners.schedules import Schedule, as_schedule
+
+__all__ = ["DQN", "DQNConfig", "dqn_targets"]
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Hyperparameters of DQN (defaults in the spirit of Stable-Baselines3's).
+
+    Attributes:
+        lr: Adam learning rate.
+        gamma: Discount factor γ ∈ [0, 1].
+        epsilon: Exploration: a number, a schedule, or a table such as
+            ``{"kind": "linear", "start": 1.0, "end": 0.05, "steps": 10_000}``.
+        buffer_size: Steps of experience kept per agent.
+        batch_size: Transitions per gradient step (per agent for independent networks).
+        learning_starts: Steps before the first gradient step.
+        train_every: Steps between gradient steps.
+        gradient_steps: Gradient steps each time.
+        target_update_interval: Steps between hard target updates (with ``tau = 1``).
+        tau: Soft target update rate θ⁻ ← τθ + (1 − τ)θ⁻ after each gradient step (< 1), or 1
+            for hard updates.
+        double: Double DQN targets.
+        loss: ``"huber"`` (smooth L1, as in the Nature DQN) or ``"mse"`` (the lecture's).
+        max_grad_norm: Gradient clipping by norm (None: off).
+        hidden: Hidden layer widths of the MLP (or of the CNN's head).
+        network: ``"auto"`` (CNN for grids, else MLP), ``"mlp"`` or ``"cnn"``.
+        shared: One network for the group, or one per agent.
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+
+    """
+
+    lr: float = 1e-3
+    gamma: float = 0.99
+    epsilon: Schedule = field(
+        default_factory=lambda: as_schedule(
+            {"kind": "linear", "start": 1.0, "end": 0.05, "steps": 10_000}
+        )
+    )
+    buffer_size: int = 50_000
+    batch_size: int = 32
+    learning_starts: int = 1_000
+    train_every: int = 4
+    gradient_steps: int = 1
+    target_update_interval: int = 1_000
+    tau: float = 1.0
+    double: bool = False
+    loss: str = "huber"
+    max_grad_norm: float | None = 10.0
+    hidden: tuple[int, ...] = (64, 64)
+    network: str = "auto"
+    shared: bool = True
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "epsilon", as_schedule(self.epsilon))
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        checks = {
+            "lr": self.lr > 0,
+            "gamma": 0.0 <= self.gamma <= 1.0,
+            "buffer_size": self.buffer_size >= 1,
+            "batch_size": self.batch_size >= 1,
+            "learning_starts": self.learning_starts >= 0,
+            "train_every": self.train_every >= 1,
+            "gradient_steps": self.gradient_steps >= 0,
+            "target_update_interval": self.target_update_interval >= 1,
+            "tau": 0.0 < self.tau <= 1.0,
+            "max_grad_norm": self.max_grad_norm is None or self.max_grad_norm > 0,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"DQN {name} is out of range: {getattr(self, name)!r}")
+        if self.loss not in ("huber", "mse"):
+            raise ValueError(f"DQN loss must be 'huber' or 'mse', got {self.loss!r}")
+
+
+def dqn_targets(
+    rewards: torch.Tensor,
+    terminated: torch.Tensor,
+    next_q_target: torch.Tensor,
+    gamma: float,
+    next_q_online: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The TD target ``r + γ Q⁻(s', a*) (1 − terminated)``.
+
+    DQN takes ``a* = argmax_a Q⁻(s', a)``; Double DQN (pass ``next_q_online``) takes
+    ``a* = argmax_a Q(s', a)`` from the online network and values it with the target network.
+
+    Args:
+        rewards: ``[..., ]`` rewards.
+        terminated: ``[...]`` booleans: no bootstrap after a terminal state.
+        next_q_target: ``[..., A]`` target-network values of ``s'``.
+        gamma: Discount factor.
+        next_q_online: ``[..., A]`` online-network values of ``s'`` (Double DQN), or None.
+
+    """
+    if next_q_online is None:
+        best = next_q_target.max(dim=-1).values
+    else:
+        a_star = next_q_online.argmax(dim=-1, keepdim=True)
+        best = next_q_target.gather(-1, a_star).squeeze(-1)
+    return rewards + gamma * (1.0 - terminated.float()) * best
+
+
+class DQN:
+    """A population of DQN learners (see the module docstring).
+
+    Keyword arguments are the fields of :class:`DQNConfig`.
+    """
+
+    name = "dqn"
+
+    def __init__(self, **params: Any) -> None:
+        unknown = sorted(set(params) - set(DQNConfig.__dataclass_fields__))
+        if unknown:
+            allowed = ", ".join(DQNConfig.__dataclass_fields__)
+            raise TypeError(f"DQN takes no parameter {unknown[0]!r}; allowed: {allowed}")
+        self.config = DQNConfig(**params)
+        self.t = 0
+        self._bound = False
+
+    # ------------------------------------------------------------------ protocol
+    def bind(
+        self,
+        n_agents: int,
+        observation_space: gym.Space[Any],
+        action_space: gym.spaces.Discrete,
+        seed: np.random.SeedSequence,
+    ) -> None:
+        """Build networks, target networks, optimizer and replay buffer for the group."""
+        c = self.config
+        self.n_agents, self.n_actions = int(n_agents), int(action_space.n)
+        self.device = resolve_device(c.device)
+        self.encoder = encoder_for(observation_space, self.device)
+        net_seed, np_seed = seed.spawn(2)
+        self.q = NetworkPopulation(
+            lambda: make_network(self.encoder, self.n_actions, c.hidden, c.network),
+            self.n_agents,
+            c.shared,
+            torch_seed(net_seed),
+            self.device,
+        )
+        self.q_target = copy.deepcopy(self.q)
+        self.q_target.requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.q.parameters(), lr=c.lr)
+        self.buffer = ReplayBuffer(c.buffer_size, self.n_agents, observation_space)
+        self._rng = np.random.default_rng(np_seed)
+        self.t = 0
+        self._loss = float("nan")
+        self._bound = True
+
+    @property
+    def epsilon(self) -> float:
+        """ε at the current step."""
+        return float(self.config.epsilon(self.t))
+
+    def q_values(self, obs: np.ndarray) -> torch.Tensor:
+        """``Q(s, ·)`` of each agent's own network, ``[n, A]`` (no gradient)."""
+        self._check(obs)
+        with torch.no_grad():
+            return self.q.per_agent(self.encoder(obs))
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """ε-greedy actions; advances the schedule."""
+        eps = self.epsilon
+        self.t += 1
+        n = self.n_agents
+        explore = self._rng.random(n) < eps
+        if explore.all():
+            self._check(obs)
+            return self._rng.integers(self.n_actions, size=n)
+        actions = self.q_values(obs).argmax(dim=1).cpu().numpy()
+        k = int(explore.sum())
+        if k:
+            actions[explore] = self._rng.integers(self.n_actions, size=k)
+        return actions
+
+    def greedy(self, obs: np.ndarray) -> np.ndarray:
+        """argmax_a Q(s, a)."""
+        return self.q_values(obs).argmax(dim=1).cpu().numpy()
+
+    def learn(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        reward: np.ndarray,
+        next_obs: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray | None = None,
+        mask: np.ndarray | None = None,
+    ) -> None:
+        """Store the step; every ``train_every`` steps, gradient steps and target updates."""
+        self._check(obs)
+        self.buffer.add(obs, actions, reward, next_obs, terminated, mask)
+        c = self.config
+        if self.t < c.learning_starts or self.t % c.train_every:
+            return
+        for _ in range(c.gradient_steps):
+            self._gradient_step()
+            if c.tau < 1.0:
+                self._soft_update(c.tau)
+        if c.tau == 1.0 and self.t % c.target_update_interval < c.train_every:
+            self.q_target.load_state_dict(self.q.state_dict())
+
+    def diagnostics(self) -> dict[str, float]:
+        """ε, the last loss, and the transitions stored per agent."""
+        return {"epsilon": self.epsilon, "loss": self._loss, "buffer": float(self.buffer.size)}
+
+    # ------------------------------------------------------------------ training
+    def _gradient_step(self) -> None:
+        c = self.config
+        if c.shared:
+            batch = self.buffer.sample_pooled(c.batch_size, self._rng)
+        else:
+            batch = self.buffer.sample_per_agent(c.batch_size, self._rng)
+        obs = self._encode_batch(batch["obs"])
+        next_obs = self._encode_batch(batch["next_obs"])
+        actions = torch.as_tensor(batch["actions"], device=self.device)
+        rewards = torch.as_tensor(batch["rewards"], device=self.device)
+        terminated = torch.as_tensor(batch["terminated"], device=self.device)
+        with torch.no_grad():
+            next_target = self.q_target(next_obs)
+            next_online = self.q(next_obs) if c.double else None
+            target = dqn_targets(rewards, terminated, next_target, c.gamma, next_online)
+        q_sa = self.q(obs).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        if c.loss == "huber":
+            losses = F.smooth_l1_loss(q_sa, target, reduction="none")
+        else:
+            losses = F.mse_loss(q_sa, target, reduction="none")
+        # Independent networks: the sum over agents of each agent's mean loss, so that every
+        # agent's gradient is the one it would get training alone.
+        loss = losses.mean() if c.shared else losses.mean(dim=-1).sum()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if c.max_grad_norm is not None:
+            self.q.clip_grad_norm(c.max_grad_norm)
+        self.optimizer.step()
+        self._loss = float(loss.detach()) / (1 if c.shared else self.n_agents)
+
+    def _encode_batch(self, obs: np.ndarray) -> torch.Tensor:
+        """Encode ``[B, ...]`` or ``[n, B, ...]`` raw observations."""
+        lead = obs.shape[:2] if not self.config.shared else obs.shape[:1]
+        flat = obs.reshape(-1, *obs.shape[len(lead) :])
+        encoded = self.encoder(flat)
+        return encoded.reshape(*lead, *encoded.shape[1:])
+
+    def _soft_update(self, tau: float) -> None:
+        with torch.no_grad():
+            for target, online in zip(self.q_target.parameters(), self.q.parameters(), strict=True):
+                target.mul_(1.0 - tau).add_(online, alpha=tau)
+
+    def _check(self, obs: np.ndarray) -> None:
+        if not self._bound:
+            raise RuntimeError("DQN must be bound to a group (bind) before it acts")
+        if np.shape(obs)[:1] != (self.n_agents,):
+            raise ValueError(
+                f"DQN bound to {self.n_agents} agents got observations of shape {np.shape(obs)}"
+            )
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Networks, target networks, optimizer moments, replay buffer, step, generator."""
+        state = {f"q.{k}": v.detach().cpu().numpy() for k, v in self.q.state_dict().items()}
+        state.update(
+            {
+                f"q_target.{k}": v.detach().cpu().numpy()
+                for k, v in self.q_target.state_dict().items()
+            }
+        )
+        state.update(_optimizer_state(self.optimizer))
+        state.update(self.buffer.state_dict())
+        state["t"] = np.array(self.t)
+        state["rng"] = rng_state_array(self._rng)
+        return state
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Restore :meth:`state_dict` (the learner must be bound to the same shapes)."""
+        for prefix, module in (("q.", self.q), ("q_target.", self.q_target)):
+            own = module.state_dict()
+            loaded = {k: torch.as_tensor(np.asarray(state[prefix + k])) for k in own}
+            for k, v in loaded.items():
+                if v.shape != own[k].shape:
+                    raise ValueError(
+                        f"checkpoint {prefix}{k} has shape {tuple(v.shape)}, expected "
+                        f"{tuple(own[k].shape)}"
+                    )
+            module.load_state_dict(loaded)
+        _load_optimizer_state(self.optimizer, state)
+        self.buffer.load_state_dict(dict(state))
+        self.t = int(state["t"])
+        set_rng_state(self._rng, state["rng"])
+
+    def save(self, path: str | Path) -> Path:
+        """Write a ``.npz`` checkpoint (no pickle)."""
+        return save_state(path, self.state_dict())
+
+    def load(self, path: str | Path) -> None:
+        """Read a checkpoint written by :meth:`save`."""
+        self.load_state_dict(load_state(path))
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"DQN(lr={c.lr}, gamma={c.gamma}, double={c.double}, shared={c.shared}, "
+            f"hidden={c.hidden})"
+        )
+
+
+def _optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, np.ndarray]:
+    """Adam's per-parameter moments and step counts as flat numpy arrays."""
+    out = {}
+    for index, per_param in optimizer.state_dict()["state"].items():
+        for key, value in per_param.items():
+            out[f"optim.{index}.{key}"] = torch.as_tensor(value).detach().cpu().numpy()
+    return out
+
+
+def _load_optimizer_state(optimizer: torch.optim.Optimizer, state: Mapping[str, Any]) -> None:
+    current = optimizer.state_dict()
+    restored: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in state.items():
+        if key.startswith("optim."):
+            _, index, name = key.split(".", 2)
+            restored.setdefault(int(index), {})[name] = torch.as_tensor(np.asarray(value))
+    current["state"] = restored
+    optimizer.load_state_dict(current)

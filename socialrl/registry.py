@@ -37,6 +37,7 @@ LEARNERS: dict[str, str] = {
     "random": "socialrl.learners.fixed:RandomPolicy",
     "fixed_action": "socialrl.learners.fixed:FixedAction",
     "dqn": "socialrl.learners.dqn:DQN",
+    "dyna_q": "socialrl.learners.dyna:DynaQ",
 }
 
 

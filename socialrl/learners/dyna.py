@@ -14,11 +14,12 @@ With ``planning_steps = 0`` it is exactly :class:`~socialrl.learners.tabular.QLe
 seed, same tables). In Sutton & Barto's Dyna maze (Example 8.1, Figure 8.2) ``n = 50`` finds a
 short path within about three episodes where ``n = 0`` needs some twenty-five.
 
-Batching: ``Q[K, S, A]`` and the model arrays ``[K, S, A]`` hold one table per agent
-(``K = n``) or one for the group (``shared=True``, ``K = 1``). The pairs each table has observed
-are kept, in the order first seen, in a preallocated ``observed[K, S·A]`` (flat ``s·A + a``)
-with their count ``n_observed[K]``, so a uniform draw ``u`` selects
-``observed[k, ⌊u · n_observed[k]⌋]`` in constant time. The direct update is the Q-learning
+Batching: ``Q[K, S, A]`` and the model hold one table per agent (``K = n``) or one for the
+group (``shared=True``, ``K = 1``). Each table's model is a preallocated list of records, one per
+observed pair in the order first seen — ``model_records[k, j] = (s·A + a, s', r, terminated)``
+for ``j < n_observed[k]`` — plus ``model_slot[k, s, a]`` (where the pair's record is) and
+``model_visits[k, s, a]``. A uniform draw ``u`` picks record ``⌊u · n_observed[k]⌋``: a pair
+observed so far, each equally likely, in constant time. The direct update is the Q-learning
 kernel of :mod:`socialrl.learners.tabular_kernels`; model learning and planning for all agents
 × ``n`` are one compiled loop (:func:`dyna_model_and_plan`) fed with uniforms from the learner's
 own generator. With a shared table the phases run for the whole group in slot order: all direct
@@ -45,21 +46,30 @@ from numba import njit, prange
 from socialrl.learners.base import load_state, rng_state_array, save_state, set_rng_state
 from socialrl.learners.schedules import Schedule
 from socialrl.learners.tabular import PARALLEL_MIN_AGENTS, QLearning, QLearningConfig, _as
-from socialrl.learners.tabular_kernels import _first_argmax, _td_update
+from socialrl.learners.tabular_kernels import _td_update
 
-__all__ = ["DynaQ", "dyna_model_and_plan", "dyna_model_and_plan_parallel"]
+__all__ = [
+    "NEXT_STATE",
+    "PAIR",
+    "REWARD",
+    "TERMINATED",
+    "DynaQ",
+    "dyna_model_and_plan",
+    "dyna_model_and_plan_parallel",
+]
 
 #: ``spawn_key`` suffix of the planning generator's seed: a child of the bind seed that is
 #: derived, not spawned, so binding twice with one ``SeedSequence`` gives the same streams.
 _PLANNING_STREAM = 0x44594E41  # "DYNA"
 
-#: Model and count arrays of the state dict, with their dtypes.
+#: Columns of a model record (see :class:`DynaQ`): the pair ``s·A + a``, then what it led to.
+PAIR, NEXT_STATE, REWARD, TERMINATED = range(4)
+
+#: The model's arrays in the state dict, with their dtypes.
 _MODEL_ARRAYS: dict[str, type] = {
-    "model_next_state": np.int64,
-    "model_reward": np.float64,
-    "model_terminated": np.bool_,
+    "model_records": np.float64,
+    "model_slot": np.int64,
     "model_visits": np.int64,
-    "observed": np.int64,
     "n_observed": np.int64,
 }
 
@@ -73,33 +83,60 @@ def _observe(
     rewards: np.ndarray,
     next_states: np.ndarray,
     terminated: np.ndarray,
-    model_next: np.ndarray,
-    model_reward: np.ndarray,
-    model_terminated: np.ndarray,
+    records: np.ndarray,
+    slot: np.ndarray,
     visits: np.ndarray,
-    observed: np.ndarray,
     n_observed: np.ndarray,
     i: int,
 ) -> None:  # pragma: no cover - compiled
-    """Model learning for agent ``i``: store its transition, count it, list a new pair."""
+    """Model learning for agent ``i``: ``Model(s, a) ← (r, s', terminated)``, count the visit.
+
+    A pair seen for the first time gets the next free record of its table.
+    """
     k, s, a = tables[i], states[i], actions[i]
-    if visits[k, s, a] == 0:
-        observed[k, n_observed[k]] = s * model_next.shape[2] + a
-        n_observed[k] += 1
+    j = slot[k, s, a]
+    if j < 0:
+        j = n_observed[k]
+        n_observed[k] = j + 1
+        slot[k, s, a] = j
+        records[k, j, PAIR] = s * slot.shape[2] + a
     visits[k, s, a] += 1
-    model_next[k, s, a] = next_states[i]
-    model_reward[k, s, a] = rewards[i]
-    model_terminated[k, s, a] = terminated[i]
+    records[k, j, NEXT_STATE] = next_states[i]
+    records[k, j, REWARD] = rewards[i]
+    records[k, j, TERMINATED] = 1.0 if terminated[i] else 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _greedy_changed(q: np.ndarray, k: int, s: int, a: int, old: float) -> bool:  # pragma: no cover
+    """Whether ``q[k, s, a]`` moving away from ``old`` changed the greedy action of ``s``.
+
+    The greedy action is the first maximum. Only ``a``'s value moved, so the greedy action
+    changed exactly when ``a`` was the first maximum before and is not now, or the reverse;
+    one pass over the other actions decides both (no argmax before and after).
+    """
+    new = q[k, s, a]
+    if new == old:
+        return False
+    was = True
+    now = True
+    for b in range(q.shape[2]):
+        if b == a:
+            continue
+        v = q[k, s, b]
+        if b < a:
+            was = was and old > v
+            now = now and new > v
+        else:
+            was = was and old >= v
+            now = now and new >= v
+    return was != now
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _plan(
     q: np.ndarray,
     tables: np.ndarray,
-    model_next: np.ndarray,
-    model_reward: np.ndarray,
-    model_terminated: np.ndarray,
-    observed: np.ndarray,
+    records: np.ndarray,
     n_observed: np.ndarray,
     u: np.ndarray,
     n_planning: int,
@@ -116,24 +153,24 @@ def _plan(
     total = 0.0
     changed = False
     for j in range(n_planning):
-        pick = min(int(u[i * n_planning + j] * m), m - 1)
-        pair = observed[k, pick]
+        rec = min(int(u[i * n_planning + j] * m), m - 1)
+        pair = int(records[k, rec, PAIR])
         s = pair // n_actions
         a = pair - s * n_actions
-        before = _first_argmax(q, k, s)
+        old = q[k, s, a]
         td = _td_update(
             q,
             k,
             s,
             a,
-            model_reward[k, s, a],
-            model_next[k, s, a],
-            model_terminated[k, s, a],
+            records[k, rec, REWARD],
+            int(records[k, rec, NEXT_STATE]),
+            records[k, rec, TERMINATED] != 0.0,
             alpha,
             gamma,
         )
         total += abs(td)
-        if _first_argmax(q, k, s) != before:
+        if not changed and _greedy_changed(q, k, s, a, old):
             changed = True
     planning_td[i] = total
     if changed:
@@ -150,11 +187,9 @@ def dyna_model_and_plan(
     next_states: np.ndarray,
     terminated: np.ndarray,
     active: np.ndarray,
-    model_next: np.ndarray,
-    model_reward: np.ndarray,
-    model_terminated: np.ndarray,
+    records: np.ndarray,
+    slot: np.ndarray,
     visits: np.ndarray,
-    observed: np.ndarray,
     n_observed: np.ndarray,
     u: np.ndarray,
     n_planning: int,
@@ -167,10 +202,11 @@ def dyna_model_and_plan(
 
     First every active agent's transition ``(states[i], actions[i]) → (rewards[i],
     next_states[i], terminated[i])`` is written into its table's model (slot order), then each
-    active agent makes ``n_planning`` updates of ``Q[tables[i]]``: update ``j`` replays the
-    observed pair ``observed[k, ⌊u[i·n + j] · n_observed[k]⌋]`` through the model. The sum of
-    each agent's planning |TD| errors goes to ``planning_td[i]`` (NaN for inactive agents); an
-    update that changes the greedy action of its state sets ``stable[i]`` to 0.
+    active agent makes ``n_planning`` updates of ``Q[tables[i]]``: update ``j`` replays record
+    ``⌊u[i·n + j] · n_observed[k]⌋`` of table ``k``, one of the pairs observed so far, each
+    equally likely. The sum of each agent's planning |TD| errors goes to ``planning_td[i]``
+    (NaN for inactive agents); an update that changes the greedy action of its state sets
+    ``stable[i]`` to 0.
     """
     for i in range(states.shape[0]):
         if active[i]:
@@ -181,11 +217,9 @@ def dyna_model_and_plan(
                 rewards,
                 next_states,
                 terminated,
-                model_next,
-                model_reward,
-                model_terminated,
+                records,
+                slot,
                 visits,
-                observed,
                 n_observed,
                 i,
             )
@@ -193,22 +227,7 @@ def dyna_model_and_plan(
         if not active[i]:
             planning_td[i] = np.nan
             continue
-        _plan(
-            q,
-            tables,
-            model_next,
-            model_reward,
-            model_terminated,
-            observed,
-            n_observed,
-            u,
-            n_planning,
-            alpha,
-            gamma,
-            stable,
-            planning_td,
-            i,
-        )
+        _plan(q, tables, records, n_observed, u, n_planning, alpha, gamma, stable, planning_td, i)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -221,11 +240,9 @@ def dyna_model_and_plan_parallel(
     next_states: np.ndarray,
     terminated: np.ndarray,
     active: np.ndarray,
-    model_next: np.ndarray,
-    model_reward: np.ndarray,
-    model_terminated: np.ndarray,
+    records: np.ndarray,
+    slot: np.ndarray,
     visits: np.ndarray,
-    observed: np.ndarray,
     n_observed: np.ndarray,
     u: np.ndarray,
     n_planning: int,
@@ -249,30 +266,13 @@ def dyna_model_and_plan_parallel(
             rewards,
             next_states,
             terminated,
-            model_next,
-            model_reward,
-            model_terminated,
+            records,
+            slot,
             visits,
-            observed,
             n_observed,
             i,
         )
-        _plan(
-            q,
-            tables,
-            model_next,
-            model_reward,
-            model_terminated,
-            observed,
-            n_observed,
-            u,
-            n_planning,
-            alpha,
-            gamma,
-            stable,
-            planning_td,
-            i,
-        )
+        _plan(q, tables, records, n_observed, u, n_planning, alpha, gamma, stable, planning_td, i)
 
 
 # ---------------------------------------------------------------------- the learner
@@ -305,13 +305,15 @@ class DynaQ:
     Observations must be discrete states: integers in ``[0, S)`` from a ``Discrete(S)`` space.
 
     Attributes:
-        model_next_state: ``int64[K, S, A]``, the last ``s'`` observed after ``(s, a)``
-            (−1 where ``(s, a)`` was never observed).
-        model_reward: ``float64[K, S, A]``, the last reward observed for ``(s, a)``.
-        model_terminated: ``bool[K, S, A]``, whether that transition ended the episode.
+        model_records: ``float64[K, S·A, 4]``, the learned model as one record per observed
+            pair, in the order first seen: its first ``n_observed[k]`` rows hold table ``k``'s
+            ``(s·A + a, s', r, terminated)`` (columns :data:`PAIR`, :data:`NEXT_STATE`,
+            :data:`REWARD`, :data:`TERMINATED`; integers and flags stored exactly as floats).
+            Planning samples its rows: a sample reads one 32-byte record (one memory access,
+            not three arrays), which matters once a population's tables outgrow the caches.
+            Read it through :meth:`learned_model` or the ``model_*`` properties.
+        model_slot: ``int64[K, S, A]``, the record of ``(s, a)`` (−1: never observed).
         model_visits: ``int64[K, S, A]``, how often ``(s, a)`` was experienced (real steps).
-        observed: ``int64[K, S·A]``; its first ``n_observed[k]`` entries are table ``k``'s
-            observed pairs ``s·A + a`` in the order first seen (the planning sample space).
         n_observed: ``int64[K]``, the number of observed pairs per table.
 
     """
@@ -388,8 +390,7 @@ class DynaQ:
                 pool_size=seed.pool_size,
             )
         )
-        n_tables, n_states, n_actions = self.core.q.shape
-        self._allocate_model(n_tables, n_states, n_actions)
+        self._allocate_model(*self.core.q.shape)
         shared = self.config.shared
         self._rows = (
             np.zeros(n_agents, dtype=np.int64) if shared else np.arange(n_agents, dtype=np.int64)
@@ -453,11 +454,9 @@ class DynaQ:
             next_obs,
             terminated,
             active,
-            self.model_next_state,
-            self.model_reward,
-            self.model_terminated,
+            self.model_records,
+            self.model_slot,
             self.model_visits,
-            self.observed,
             self.n_observed,
             self._u,
             self.planning_steps,
@@ -504,11 +503,14 @@ class DynaQ:
         return int(self._rows[agent])
 
     def observed_pairs(self, agent: int = 0) -> np.ndarray:
-        """The ``(s, a)`` pairs an agent's model holds, ``int64[m, 2]``, in the order first seen."""
+        """The ``(s, a)`` pairs an agent's model holds, ``int64[m, 2]``, in the order first seen.
+
+        Planning draws uniformly from these rows.
+        """
         k = self.table_of(agent)
-        flat = self.observed[k, : self.n_observed[k]]
+        pair = self.model_records[k, : self.n_observed[k], PAIR].astype(np.int64)
         n_actions = self.q.shape[2]
-        return np.stack([flat // n_actions, flat % n_actions], axis=1)
+        return np.stack([pair // n_actions, pair % n_actions], axis=1)
 
     def learned_model(self, agent: int = 0) -> pd.DataFrame:
         """An agent's learned model as a table, one row per observed ``(s, a)``.
@@ -518,17 +520,41 @@ class DynaQ:
         then action. With ``shared=True`` every agent reads the group's model.
         """
         k = self.table_of(agent)
-        states, actions = np.nonzero(self.model_visits[k])
+        states, actions = np.nonzero(self.model_slot[k] >= 0)
+        rec = self.model_records[k, self.model_slot[k, states, actions]]
         return pd.DataFrame(
             {
                 "state": states.astype(np.int64),
                 "action": actions.astype(np.int64),
-                "next_state": self.model_next_state[k, states, actions],
-                "reward": self.model_reward[k, states, actions],
-                "terminated": self.model_terminated[k, states, actions],
+                "next_state": rec[:, NEXT_STATE].astype(np.int64),
+                "reward": rec[:, REWARD],
+                "terminated": rec[:, TERMINATED] != 0.0,
                 "visits": self.model_visits[k, states, actions],
             }
         )
+
+    @property
+    def model_next_state(self) -> np.ndarray:
+        """``int64[K, S, A]``: the last ``s'`` observed after ``(s, a)`` (−1: never observed)."""
+        out = np.full(self.model_slot.shape, -1, dtype=np.int64)
+        seen = self.model_slot >= 0
+        out[seen] = self._record_field(NEXT_STATE)[seen]
+        return out
+
+    @property
+    def model_reward(self) -> np.ndarray:
+        """``float64[K, S, A]``: the last reward observed for ``(s, a)`` (0: never observed)."""
+        return np.where(self.model_slot >= 0, self._record_field(REWARD), 0.0)
+
+    @property
+    def model_terminated(self) -> np.ndarray:
+        """``bool[K, S, A]``: the last transition from ``(s, a)`` ended the episode."""
+        return (self.model_slot >= 0) & (self._record_field(TERMINATED) != 0.0)
+
+    def _record_field(self, column: int) -> np.ndarray:
+        """Column ``column`` of every pair's record, ``[K, S, A]`` (garbage where unobserved)."""
+        k = np.arange(self.model_slot.shape[0])[:, None, None]
+        return self.model_records[k, np.maximum(self.model_slot, 0), column]
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -569,12 +595,9 @@ class DynaQ:
         return self.n_agents
 
     def _allocate_model(self, n_tables: int, n_states: int, n_actions: int) -> None:
-        shape = (n_tables, n_states, n_actions)
-        self.model_next_state = np.full(shape, -1, dtype=np.int64)
-        self.model_reward = np.zeros(shape)
-        self.model_terminated = np.zeros(shape, dtype=np.bool_)
-        self.model_visits = np.zeros(shape, dtype=np.int64)
-        self.observed = np.zeros((n_tables, n_states * n_actions), dtype=np.int64)
+        self.model_records = np.zeros((n_tables, n_states * n_actions, 4))
+        self.model_slot = np.full((n_tables, n_states, n_actions), -1, dtype=np.int64)
+        self.model_visits = np.zeros((n_tables, n_states, n_actions), dtype=np.int64)
         self.n_observed = np.zeros(n_tables, dtype=np.int64)
 
     def __repr__(self) -> str:

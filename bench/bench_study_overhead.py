@@ -68,12 +68,18 @@ def direct(spec: StudySpec) -> float:
     started = time.perf_counter()
     for config in configs:
         population = Population(
-            [Group(make_learner(g.learner, g.params), role=g.role, name=g.name)
-             for g in config.groups]
+            [
+                Group(make_learner(g.learner, g.params), role=g.role, name=g.name)
+                for g in config.groups
+            ]
         )
         socialrl.simulate(
-            config.model, config.model_params, population,
-            steps=config.run["steps"], seed=config.seed, record_every=config.run["record_every"],
+            config.model,
+            config.model_params,
+            population,
+            steps=config.run["steps"],
+            seed=config.seed,
+            record_every=config.run["record_every"],
         )
     return time.perf_counter() - started
 
@@ -107,10 +113,15 @@ def main() -> None:
     for name in ("direct", "local", "sequential"):
         seconds = best[name]
         ratio = seconds / best["direct"]
-        label = {"direct": "direct loop", "local": "study (local)",
-                 "sequential": "study (sequential)"}[name]
-        print(f"{label:<20} {args.runs:>6} {seconds:>9.2f} {seconds / args.runs * 1e3:>8.2f} "
-              f"{ratio:>6.2f}x")
+        label = {
+            "direct": "direct loop",
+            "local": "study (local)",
+            "sequential": "study (sequential)",
+        }[name]
+        print(
+            f"{label:<20} {args.runs:>6} {seconds:>9.2f} {seconds / args.runs * 1e3:>8.2f} "
+            f"{ratio:>6.2f}x"
+        )
     ratio = best["local"] / best["direct"]
     verdict = "PASS" if ratio <= TARGET_RATIO else "FAIL"
     print(f"\ntarget: study (local) ≤ {TARGET_RATIO:.0f}× direct loop: {ratio:.2f}x -> {verdict}")

@@ -68,8 +68,11 @@ def study_summary(results: Any) -> pd.DataFrame:
             "ci95_high": "episodes_ci95_high",
         }
     )
-    share = learned.groupby(by, dropna=False)["learned"].mean().rename("learned_share")
-    table = table.merge(share.reset_index(), on=by)
+    if by:
+        share = learned.groupby(by, dropna=False)["learned"].mean().rename("learned_share")
+        table = table.merge(share.reset_index(), on=by)
+    else:
+        table["learned_share"] = learned["learned"].mean()
     if "model.layout" in by:
         params = results.spec.model.params
         table.insert(

@@ -54,7 +54,7 @@ from socialrl.learners.networks import (
     make_network,
     resolve_device,
 )
-from socialrl.learners.returns import episode_returns, gae
+from socialrl.learners.returns import discounted_returns, gae
 
 __all__ = ["ActorCritic", "ActorCriticConfig", "Reinforce", "ReinforceConfig"]
 
@@ -399,15 +399,29 @@ class _SoftmaxPolicyLearner:
 
     # ------------------------------------------------------------------ networks
     def _heads(self, x: torch.Tensor, per_agent: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Policy logits and state values (None without a value network) of encoded inputs."""
+        """Policy logits and state values (None without a value network) of encoded inputs.
+
+        ``per_agent``: ``x[n, ...]``, one input per agent; else rows ``x[g, W, ...]``.
+        """
         a = self.n_actions
         if "actor_critic" in self.nets:
             out = _run(self.nets["actor_critic"], x, per_agent)
             return out[..., :a], out[..., a]
-        logits = _run(self.nets["policy"], x, per_agent)
+        return self._logits(x, per_agent), self._values(x, per_agent)
+
+    def _logits(self, x: torch.Tensor, per_agent: bool) -> torch.Tensor:
+        """Policy logits only (no critic forward pass where the networks are separate)."""
+        if "actor_critic" in self.nets:
+            return _run(self.nets["actor_critic"], x, per_agent)[..., : self.n_actions]
+        return _run(self.nets["policy"], x, per_agent)
+
+    def _values(self, x: torch.Tensor, per_agent: bool) -> torch.Tensor | None:
+        """State values only (None without a value network)."""
+        if "actor_critic" in self.nets:
+            return _run(self.nets["actor_critic"], x, per_agent)[..., self.n_actions]
         if "value" not in self.nets:
-            return logits, None
-        return logits, _run(self.nets["value"], x, per_agent)[..., 0]
+            return None
+        return _run(self.nets["value"], x, per_agent)[..., 0]
 
     def _encode(self, obs: np.ndarray) -> torch.Tensor:
         assert self.encoder is not None
@@ -417,26 +431,30 @@ class _SoftmaxPolicyLearner:
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Actions sampled from ``π(· | s)`` with the learner's own generator."""
         with torch.no_grad():
-            probs = torch.softmax(self._heads(self._encode(self._check_obs(obs)), True)[0], -1)
-            actions = torch.multinomial(probs, 1, generator=self.sampler).squeeze(1)
+            logits = self._logits(self._encode(self._check_obs(obs)), True)
+            cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1)
+            u = torch.rand(
+                (self.n_agents, 1), generator=self.sampler, device=self.device, dtype=cdf.dtype
+            )
+            actions = (cdf < u).sum(dim=-1).clamp(max=self.n_actions - 1)  # inverse CDF
         return actions.cpu().numpy().astype(np.int64)
 
     def greedy(self, obs: np.ndarray) -> np.ndarray:
         """The most probable action per agent (ties → lowest action; no state change)."""
         with torch.no_grad():
-            logits = self._heads(self._encode(self._check_obs(obs)), True)[0]
+            logits = self._logits(self._encode(self._check_obs(obs)), True)
         return logits.argmax(dim=-1).cpu().numpy().astype(np.int64)
 
     def probabilities(self, obs: np.ndarray) -> np.ndarray:
         """``π(a | s)`` for every agent and action, ``float64[n, A]``."""
         with torch.no_grad():
-            logits = self._heads(self._encode(self._check_obs(obs)), True)[0]
+            logits = self._logits(self._encode(self._check_obs(obs)), True)
             return torch.softmax(logits.double(), -1).cpu().numpy()
 
     def values(self, obs: np.ndarray) -> np.ndarray:
         """The learned state values ``V(s)`` (baseline or critic) per agent, ``float64[n]``."""
         with torch.no_grad():
-            value = self._heads(self._encode(self._check_obs(obs)), True)[1]
+            value = self._values(self._encode(self._check_obs(obs)), True)
         if value is None:
             raise ValueError(f"{self!r} learns no state values (set baseline=True)")
         return value.double().cpu().numpy()
@@ -641,22 +659,26 @@ class Reinforce(_SoftmaxPolicyLearner):
 
     The lecture's update, after complete episodes::
 
-        G_t = r_t + γ G_{t+1}                         (the return of the rest of the episode)
+        G_t = r_t + γ G_{t+1}                       (the return of the rest of the episode)
         θ ← θ + α Σ_t (G_t − b(s_t)) ∇_θ log π_θ(a_t | s_t)
 
     with ``b ≡ 0`` unless ``baseline=True`` (then ``b`` is a learned value network, fitted to
-    the same returns). Each agent's current trajectory lives in preallocated arrays
-    ``[window, n]`` (observations, actions, rewards) written at the agent's own step count, so
-    agents whose episodes end at different steps need no loop over agents. When episodes end,
-    their returns are computed at once (:func:`~socialrl.learners.returns.episode_returns`)
-    and their steps join the next update's batch; the update comes after
-    ``episodes_per_update`` finished episodes of the group. An episode that straddles an
-    update was partly sampled by the previous policy: the small off-policy error that
-    batched REINFORCE accepts.
+    the same returns). The update comes after ``episodes_per_update`` finished episodes of the
+    group, on every step of those episodes.
+
+    Trajectories: every agent writes its steps into its own column of preallocated arrays
+    ``[window, n]`` (observations, actions, rewards), one row per step, marking the row where
+    an episode ends; agents whose episodes end at different steps need no loop over agents.
+    Before an update (or when a column is full) the returns of every column are computed in
+    one backward pass (:func:`~socialrl.learners.returns.discounted_returns`), the finished
+    episodes' steps go to the update's batch, and each agent's unfinished episode moves to the
+    top of its column. An episode that straddles an update was partly sampled by the previous
+    policy: the small off-policy error that batched REINFORCE accepts.
 
     Episode ends: a terminated episode's return stops at its end; a truncated one (time limit,
-    or a trajectory that reaches ``window`` steps) is bootstrapped with the baseline's value of
-    its final observation when there is a baseline, and otherwise simply stops.
+    or a trajectory that reaches ``window`` steps: the mode for continuing tasks) is
+    bootstrapped with the baseline's value of its final observation when there is a baseline,
+    and otherwise simply stops.
 
     Args:
         lr: Learning rate (> 0).
@@ -714,10 +736,13 @@ class Reinforce(_SoftmaxPolicyLearner):
             device=device,
         )
         self._agents = np.zeros(0, dtype=np.int64)
-        self._length = np.zeros(0, dtype=np.int64)
+        self._row = np.zeros(0, dtype=np.int64)
+        self._start = np.zeros(0, dtype=np.int64)
         self._obs = np.zeros((0, 0))
         self._actions = np.zeros((0, 0), dtype=np.int64)
         self._rewards = np.zeros((0, 0))
+        self._ends = np.zeros((0, 0), dtype=bool)
+        self._end_values = np.zeros((0, 0))
         self._batch: list[dict[str, np.ndarray]] = []
         self._pending = 0
 
@@ -732,10 +757,14 @@ class Reinforce(_SoftmaxPolicyLearner):
     def _reset_buffers(self) -> None:
         n, window = self.n_agents, self.config.window
         self._agents = np.arange(n, dtype=np.int64)
-        self._length = np.zeros(n, dtype=np.int64)
+        #: Per agent: the next row to write, and the first row of its unfinished episode.
+        self._row = np.zeros(n, dtype=np.int64)
+        self._start = np.zeros(n, dtype=np.int64)
         self._obs = np.zeros((window, n, *self._obs_shape), dtype=self._obs_dtype)
         self._actions = np.zeros((window, n), dtype=np.int64)
         self._rewards = np.zeros((window, n))
+        self._ends = np.zeros((window, n), dtype=bool)
+        self._end_values = np.zeros((window, n))
         self._batch = []
         self._pending = 0
 
@@ -754,75 +783,103 @@ class Reinforce(_SoftmaxPolicyLearner):
         truncated: np.ndarray | None = None,
         mask: np.ndarray | None = None,
     ) -> None:
-        """Append the step to every active agent's trajectory; close the finished ones.
+        """Append the step to every active agent's trajectory and mark the episodes that end.
 
         Updates the policy once ``episodes_per_update`` episodes have finished.
         """
         obs, actions, reward, next_obs, term, trunc, active = self._step_inputs(
             obs, actions, reward, next_obs, terminated, truncated, mask
         )
-        step_reward = reward
+        self._count_episodes(reward, active & (term | trunc), active)
         if mask is None:
-            rows, who = self._length, self._agents
+            rows, who = self._row, self._agents
         else:
-            rows, who = self._length[active], self._agents[active]
+            rows, who = self._row[active], self._agents[active]
             obs, actions, reward = obs[active], actions[active], reward[active]
         self._obs[rows, who] = obs
         self._actions[rows, who] = actions
         self._rewards[rows, who] = reward
-        self._length[who] += 1
-        episode_over = active & (term | trunc)
-        self._count_episodes(step_reward, episode_over, active)
-        ended = episode_over | (active & (self._length >= self.config.window))
+        self._row[who] += 1
+        cut = self._row - self._start >= self.config.window
+        ended = active & (term | trunc | cut)
         if ended.any():
-            self._close(ended, next_obs, term)
+            self._end(np.flatnonzero(ended), next_obs, term)
         if self._pending >= self.episodes_per_update:
+            self._collect()
             self._update()
+        elif self._row.max() >= self.config.window:
+            self._collect()  # a full column: make room
 
-    def _close(self, ended: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray) -> None:
-        """Turn the ended trajectories into (obs, action, G_t) samples of the next update."""
-        k = np.flatnonzero(ended)
-        lengths = self._length[k]
-        horizon = int(lengths.max())
-        bootstrap = np.zeros(k.size)
-        if "value" in self.nets and not terminated[k].all():
+    def _end(self, k: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray) -> None:
+        """Mark the episodes of agents ``k`` as ended at their last written row.
+
+        A truncated episode keeps the baseline's value of its final observation, the value
+        its return continues with (terminated episodes continue with 0).
+        """
+        last = self._row[k] - 1
+        self._ends[last, k] = True
+        cut_short = ~terminated[k]
+        if "value" in self.nets and cut_short.any():
             with torch.no_grad():
-                _, value = self._heads(self._encode(next_obs), per_agent=True)
+                value = self._values(self._encode(next_obs), per_agent=True)
             assert value is not None
-            bootstrap = np.where(terminated[k], 0.0, value.double().cpu().numpy()[k])
-        returns = episode_returns(self._rewards[:horizon, k], lengths, self.config.gamma, bootstrap)
-        inside = np.arange(horizon)[:, None] < lengths[None, :]
-        self._batch.append(
-            {
-                "obs": self._obs[:horizon, k][inside],
-                "actions": self._actions[:horizon, k][inside],
-                "returns": returns[inside],
-                "agents": np.broadcast_to(k, inside.shape)[inside],
-            }
-        )
-        self._length[k] = 0
+            v = value.double().cpu().numpy()[k]
+            self._end_values[last, k] = np.where(cut_short, v, 0.0)
+        self._start[k] = self._row[k]
         self._pending += k.size
 
-    def _collected(self) -> dict[str, np.ndarray]:
-        """The samples waiting for the next update, concatenated."""
-        keys = {
+    def _collect(self) -> None:
+        """Move the finished episodes' steps, with their returns, into the update's batch.
+
+        One backward pass over the written rows gives every return; rows above an agent's
+        unfinished episode are finished steps, and the unfinished episode then moves up to
+        row 0 of its column.
+        """
+        height = int(self._row.max())
+        ends = self._ends[:height]
+        returns = discounted_returns(
+            self._rewards[:height], ends, self.config.gamma, end_values=self._end_values[:height]
+        )
+        depth = np.arange(height)[:, None]
+        finished = depth < self._start[None, :]
+        if finished.any():
+            self._batch.append(
+                {
+                    "obs": self._obs[:height][finished],
+                    "actions": self._actions[:height][finished],
+                    "returns": returns[finished],
+                    "agents": np.broadcast_to(self._agents, finished.shape)[finished],
+                }
+            )
+        source = np.minimum(depth + self._start[None, :], max(height - 1, 0))
+        columns = self._agents[None, :]
+        self._obs[:height] = self._obs[source, columns]
+        self._actions[:height] = self._actions[source, columns]
+        self._rewards[:height] = self._rewards[source, columns]
+        self._ends[:height] = False  # unfinished episodes have no ends
+        self._end_values[:height] = 0.0
+        self._row -= self._start
+        self._start[:] = 0
+
+    def _batched(self) -> dict[str, np.ndarray]:
+        """The steps waiting for the next update, concatenated."""
+        empty = {
             "obs": np.zeros((0, *self._obs_shape), dtype=self._obs_dtype),
             "actions": np.zeros(0, dtype=np.int64),
             "returns": np.zeros(0),
             "agents": np.zeros(0, dtype=np.int64),
         }
         if not self._batch:
-            return keys
-        return {key: np.concatenate([b[key] for b in self._batch]) for key in keys}
+            return empty
+        return {key: np.concatenate([b[key] for b in self._batch]) for key in empty}
 
     def _update(self) -> None:
-        """One gradient step on every sample of the finished episodes, then clear them."""
-        data = self._collected()
+        """One gradient step on every step of the finished episodes, then forget them."""
+        data = self._batched()
         n_rows = 1 if self.config.shared else self.n_agents
         row, col, width = _grid_positions(data["agents"], n_rows)
         row_t = torch.as_tensor(row, device=self.device)
         col_t = torch.as_tensor(col, device=self.device)
-        assert self.encoder is not None
 
         def grid(values: torch.Tensor) -> torch.Tensor:
             shape = (n_rows, width, *values.shape[1:])
@@ -844,30 +901,35 @@ class Reinforce(_SoftmaxPolicyLearner):
         self._pending = 0
 
     def _buffer_state(self) -> dict[str, np.ndarray]:
-        horizon = int(self._length.max(initial=0))
-        data = self._collected()
+        height = int(self._row.max(initial=0))
+        data = self._batched()
         return {
-            "length": self._length.copy(),
-            "traj_obs": self._obs[:horizon].copy(),
-            "traj_actions": self._actions[:horizon].copy(),
-            "traj_rewards": self._rewards[:horizon].copy(),
+            "traj_row": self._row.copy(),
+            "traj_start": self._start.copy(),
+            "traj_obs": self._obs[:height].copy(),
+            "traj_actions": self._actions[:height].copy(),
+            "traj_rewards": self._rewards[:height].copy(),
+            "traj_ends": self._ends[:height].copy(),
+            "traj_end_values": self._end_values[:height].copy(),
             "pending": np.array(self._pending),
             **{f"batch_{key}": value for key, value in data.items()},
         }
 
     def _load_buffers(self, state: dict[str, np.ndarray]) -> None:
         self._reset_buffers()
-        length = np.asarray(state["length"], dtype=np.int64)
-        horizon = int(length.max(initial=0))
-        if horizon > self.config.window:
+        row = np.asarray(state["traj_row"], dtype=np.int64)
+        height = int(row.max(initial=0))
+        if height > self.config.window:
             raise ValueError(
-                f"checkpoint holds trajectories of {horizon} steps, longer than window "
-                f"{self.config.window}"
+                f"checkpoint holds {height} trajectory steps, more than window {self.config.window}"
             )
-        self._length[:] = length
-        self._obs[:horizon] = state["traj_obs"]
-        self._actions[:horizon] = state["traj_actions"]
-        self._rewards[:horizon] = state["traj_rewards"]
+        self._row[:] = row
+        self._start[:] = state["traj_start"]
+        self._obs[:height] = state["traj_obs"]
+        self._actions[:height] = state["traj_actions"]
+        self._rewards[:height] = state["traj_rewards"]
+        self._ends[:height] = state["traj_ends"]
+        self._end_values[:height] = state["traj_end_values"]
         self._pending = int(state["pending"])
         batch = {key: np.array(state[f"batch_{key}"]) for key in ("obs", "actions", "returns")}
         batch["agents"] = np.asarray(state["batch_agents"], dtype=np.int64)
@@ -1035,7 +1097,7 @@ class ActorCritic(_SoftmaxPolicyLearner):
         logits, values = self._heads(x, per_agent=False)
         with torch.no_grad():
             xn = self._encode(self._next_obs.reshape(flat))
-            _, next_values = self._heads(self._rows(xn.reshape(t, n, *xn.shape[1:])), False)
+            next_values = self._values(self._rows(xn.reshape(t, n, *xn.shape[1:])), False)
         assert values is not None and next_values is not None
         valid = self._valid
         advantages, returns = gae(

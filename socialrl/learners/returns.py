@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["discounted_returns", "episode_returns", "gae"]
+__all__ = ["discounted_returns", "gae"]
 
 
 def discounted_returns(
@@ -29,16 +29,24 @@ def discounted_returns(
     dones: np.ndarray,
     gamma: float,
     bootstrap: np.ndarray | float = 0.0,
+    end_values: np.ndarray | None = None,
 ) -> np.ndarray:
     """Discounted returns ``G_t = r_t + γ G_{t+1} (1 − done_t)``, computed backwards.
 
+    With ``end_values`` the return of an episode that ends at ``t`` continues with the value
+    of where it was cut instead of zero: ``G_t = r_t + γ [(1 − done_t) G_{t+1} + done_t v_t]``
+    (``v_t`` is 0 at a termination and the estimated value of the final state at a
+    truncation).
+
     Args:
         rewards: ``r_t``, ``[T, n]``.
-        dones: The episode ends after step ``t`` (its return does not continue into row
-            ``t + 1``), ``[T, n]``.
+        dones: The episode ends at step ``t`` (its return does not continue into row
+            ``t + 1``, which belongs to the next episode), ``[T, n]``.
         gamma: Discount factor γ ∈ [0, 1].
         bootstrap: ``G_T``, the value of what follows the last row, ``[n]`` (or a scalar);
             0 for episodes that all end inside the batch.
+        end_values: ``v_t``, the value after an episode that ends at ``t`` (read only where
+            ``done_t``), ``[T, n]``; None: 0.
 
     Returns:
         ``float64[T, n]``: the return from every step to the end of its episode (or to the
@@ -46,46 +54,16 @@ def discounted_returns(
 
     """
     rewards = np.asarray(rewards, dtype=np.float64)
-    keep = 1.0 - np.asarray(dones, dtype=np.float64)
+    done = np.asarray(dones, dtype=bool)
+    keep = 1.0 - done
+    if end_values is not None:  # fold the cut-off tail into the last reward: r_t + γ v_t
+        rewards = rewards + gamma * np.where(done, end_values, 0.0)
     returns = np.empty_like(rewards)
     following = np.broadcast_to(np.asarray(bootstrap, dtype=np.float64), rewards.shape[1:])
     for t in range(rewards.shape[0] - 1, -1, -1):
         following = rewards[t] + gamma * following * keep[t]
         returns[t] = following
     return returns
-
-
-def episode_returns(
-    rewards: np.ndarray,
-    lengths: np.ndarray,
-    gamma: float,
-    bootstrap: np.ndarray | float = 0.0,
-) -> np.ndarray:
-    """Returns of trajectories of different lengths, each stored from row 0 of its column.
-
-    Column ``i`` holds one trajectory of ``lengths[i]`` steps (rows beyond it are ignored);
-    after its last step the value ``bootstrap[i]`` follows (0 if the episode terminated). This
-    is :func:`discounted_returns` with a done flag on each trajectory's last row and the
-    bootstrap folded into its last reward: ``G_{L−1} = r_{L−1} + γ b``.
-
-    Args:
-        rewards: ``[T, n]`` with ``T ≥ max(lengths)``.
-        lengths: Steps of each trajectory, ``int[n]``, each ≥ 1.
-        gamma: Discount factor γ ∈ [0, 1].
-        bootstrap: Value after each trajectory's last step, ``[n]`` (or a scalar).
-
-    Returns:
-        ``float64[T, n]``: ``G_t`` for ``t < lengths[i]``; 0 below the trajectories.
-
-    """
-    rewards = np.asarray(rewards, dtype=np.float64)
-    lengths = np.asarray(lengths, dtype=np.int64)
-    steps = np.arange(rewards.shape[0])[:, None]
-    inside = steps < lengths[None, :]
-    last = steps == (lengths - 1)[None, :]
-    tail = gamma * np.broadcast_to(np.asarray(bootstrap, dtype=np.float64), lengths.shape)
-    folded = np.where(inside, rewards, 0.0) + np.where(last, tail[None, :], 0.0)
-    return np.where(inside, discounted_returns(folded, last, gamma), 0.0)
 
 
 def gae(

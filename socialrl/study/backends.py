@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -69,6 +70,21 @@ def _init_worker(queue: Any, store: StudyStore) -> None:
     global _progress_queue, _store
     _progress_queue, _store = queue, store
     limit_threads()
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """On Linux, end this worker when the study process dies (even by ``kill -9``)."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        return
 
 
 def _report(run_id: str, step: int, total: int) -> None:
@@ -123,7 +139,7 @@ class LocalBackend:
         """Execute in the pool; survive dying workers."""
         if not configs:
             return
-        _warm_up(configs[0])
+        _warm_up()
         queue, pump = _progress_pump(on_progress)
         try:
             suspects = self._run_pool(list(configs), self.workers, queue, on_outcome, store)
@@ -175,12 +191,21 @@ def _context() -> Any:
     return mp.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _warm_up(config: RunConfig) -> None:
-    """Run two steps of the first run here, so forked workers inherit loaded kernels."""
-    from dataclasses import replace
+def _warm_up() -> None:
+    """Load the tabular kernels here, so forked workers inherit them compiled.
 
-    short = {**config.run, "steps": 2, "episodes": None, "stop_when_stable": None}
-    execute_run(replace(config, run=short))
+    Runs the lab's own Q-learner on a toy batch — never the study's code, which might crash.
+    """
+    import gymnasium as gym
+    import numpy as np
+
+    from socialrl.learners.tabular import QLearning
+
+    learner = QLearning()
+    learner.bind(2, gym.spaces.Discrete(2), gym.spaces.Discrete(2), np.random.SeedSequence(0))
+    states = np.zeros(2, dtype=np.int64)
+    learner.learn(states, learner.act(states), np.zeros(2), states, np.zeros(2, dtype=bool))
+    learner.greedy(states)
 
 
 class _Pump:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from socialrl import registry
-from socialrl.study.spec import SpecError, StudySpec
+from socialrl.study.spec import RunSettings, SpecError, StudySpec
 
 __all__ = ["RunConfig", "expand", "validate"]
 
@@ -151,6 +152,15 @@ def _apply(
                 f"{source}: sweep key '{path}': paths are model.<param>, "
                 f"population.<group>.<param> or run.<{'|'.join(run)}>"
             )
+    if any(path.startswith("run.") for path in point):
+        try:
+            run = RunSettings(**run).model_dump()
+        except ValidationError as err:
+            first = err.errors()[0]
+            key = ".".join(str(p) for p in first["loc"]) or "run"
+            raise SpecError(
+                f"{source}: sweep point {dict(point)}: key 'run.{key}': {first['msg']}"
+            ) from None
     configs = [
         GroupConfig(
             learner=g.learner,
@@ -232,7 +242,7 @@ def validate(spec: StudySpec, runs: list[RunConfig], source: str = "<study>") ->
         if key in seen:
             continue
         seen.add(key)
-        where = f"sweep point {run.swept}" if run.swept else "model.params"
+        where = f"model.params with sweep point {run.swept}" if run.swept else "model.params"
         try:
             factory = registry.model_factory(run.model, run.model_params)
         except TypeError as err:
@@ -267,5 +277,9 @@ def build_and_bind(factory: Any, run: RunConfig, learners: list[Any]) -> None:
             ]
         )
         population.bind(model, np.random.SeedSequence(0))
+        if run.run.get("stop_when_stable") is not None:
+            from socialrl.simulate import _stability_probe
+
+            _stability_probe(population)
     finally:
         release_model(model)

@@ -39,6 +39,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 __all__ = [
@@ -56,8 +57,26 @@ class SpecError(ValueError):
     """A study spec that cannot run; the message names the file and the key."""
 
 
+def _plain(value: Any) -> Any:
+    """NumPy scalars and arrays (handy in Python studies) as plain Python values."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_values(cls, data: Any) -> Any:
+        return {k: _plain(v) for k, v in data.items()} if isinstance(data, dict) else data
 
 
 class ModelSpec(_Strict):
@@ -187,7 +206,10 @@ def load_study(path: str | Path) -> tuple[StudySpec, str]:
             raise SpecError(f"{path}: not valid TOML: {err}") from None
         return parse_study(data, source=str(path)), str(path)
     if path.suffix == ".py":
-        namespace = runpy.run_path(str(path), run_name="socialrl_study")
+        try:
+            namespace = runpy.run_path(str(path), run_name="socialrl_study")
+        except ValidationError as err:
+            raise SpecError(_first_error(err, str(path))) from None
         study = namespace.get("study")
         if not isinstance(study, StudySpec):
             raise SpecError(f"{path}: a Python study must define `study = StudySpec(...)`")

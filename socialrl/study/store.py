@@ -4,7 +4,7 @@ Layout::
 
     results/<study>/
         manifest.json          spec, versions, git commit, host, times
-        .lock                  held (flock) while a study process writes here
+        .lock                  locked while a study process writes here
         runs/<run_id>/         one folder per run, complete or absent:
             run.json           the run's config, status, timings, error and traceback
             steps.parquet  episodes.parquet  agents.parquet   (finished runs)
@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -63,7 +63,15 @@ class RunOutcome:
 
 
 class StudyLock:
-    """An exclusive ``flock`` on ``<dir>/.lock``, released when the process ends (even kill -9)."""
+    """An exclusive POSIX lock on ``<dir>/.lock``, released when the process ends (even kill -9).
+
+    A POSIX record lock (``lockf``) belongs to the process alone: worker processes forked
+    while it is held do not inherit it, so a killed study never leaves it held by orphans.
+    Within one process (where POSIX locks do not exclude each other) a set of held paths
+    does the job.
+    """
+
+    _held: ClassVar[set[Path]] = set()
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / ".lock"
@@ -71,10 +79,16 @@ class StudyLock:
 
     def __enter__(self) -> StudyLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        key = self.path.resolve()
+        if key in StudyLock._held:
+            raise StudyLockedError(
+                f"{self.path.parent} is being written by pid {os.getpid()} (this process); "
+                "wait for that study to finish or choose another --out"
+            )
         fh = open(self.path, "a+")
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
             fh.close()
@@ -87,11 +101,13 @@ class StudyLock:
         fh.write(f"pid {os.getpid()} on {socket.gethostname()}")
         fh.flush()
         self._fh = fh
+        StudyLock._held.add(key)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._fh is not None:
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            StudyLock._held.discard(self.path.resolve())
+            fcntl.lockf(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
 

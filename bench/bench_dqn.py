@@ -453,6 +453,10 @@ def build_networks(n: int) -> tuple[NetworkPopulation, list[nn.Module], int]:
 def stacked_bmm(pop: NetworkPopulation) -> Callable[[torch.Tensor], torch.Tensor]:
     """The same stacked MLP as three ``baddbmm`` calls (reference; assumes the MLP layout)."""
     layers = []
+    if "w0" in pop.stacked:  # the library already stores [n, in, out] weights
+        depth = sum(1 for k in pop.stacked if k.startswith("w"))
+        for i in range(depth):
+            layers.append((pop.stacked[f"w{i}"].detach(), pop.stacked[f"b{i}"].detach()))
     names = [k for k in pop.stacked if k.endswith("weight")]
     for wname in names:
         w = pop.stacked[wname].detach()

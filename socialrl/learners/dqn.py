@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from socialrl.learners.base import load_state, rng_state_array, save_state, set_rng_state
 from socialrl.learners.networks import (
     NetworkPopulation,
+    adam,
     encoder_for,
     make_network,
     resolve_device,
@@ -182,7 +183,7 @@ class DQN:
         )
         self.q_target = copy.deepcopy(self.q)
         self.q_target.requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.q.parameters(), lr=c.lr)
+        self.optimizer = adam(self.q.parameters(), c.lr)
         self.buffer = ReplayBuffer(c.buffer_size, self.n_agents, observation_space)
         self._rng = np.random.default_rng(np_seed)
         self.t = 0
@@ -244,7 +245,13 @@ class DQN:
 
     def diagnostics(self) -> dict[str, float]:
         """ε, the last loss, and the transitions stored per agent."""
-        return {"epsilon": self.epsilon, "loss": self._loss, "buffer": float(self.buffer.size)}
+        out = {"epsilon": self.epsilon, "buffer": float(self.buffer.size)}
+        if (
+            not np.isnan(self._loss)
+            or self.t > self.config.learning_starts + self.config.train_every
+        ):
+            out["loss"] = self._loss  # no loss before the first gradient step
+        return out
 
     # ------------------------------------------------------------------ training
     def _gradient_step(self) -> None:

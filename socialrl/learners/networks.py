@@ -5,7 +5,9 @@
 - **Networks**: an MLP for vectors, a small CNN for ``[channels, rows, cols]`` grids.
 - **NetworkPopulation**: the networks of a group of agents, either *shared* (one network, one
   forward pass for every agent) or *independent* (one network per agent, parameters stacked
-  and evaluated together with ``torch.func.vmap`` — never a Python loop over networks).
+  and evaluated together — never a Python loop over networks). Independent MLPs run as
+  batched matrix products on stacked weights ``[n, in, out]`` (``torch.baddbmm``); any other
+  architecture (a CNN) through ``torch.func.vmap`` over ``functional_call``.
 - **Seeding**: every network is initialised inside ``torch.random.fork_rng`` from the
   learner's own seed, so the global torch generator is neither used nor changed.
 """
@@ -97,6 +99,18 @@ def encoder_for(space: gym.Space[Any], device: torch.device | str = "cpu") -> En
     return Encoder(space, torch.device(device))
 
 
+def adam(params: Any, lr: float) -> torch.optim.Adam:
+    """Adam, with the fused (single-kernel) update where this torch build offers it.
+
+    For small networks the optimizer step is a large share of a gradient step; the fused
+    implementation does the same arithmetic in one pass (about 3× faster here).
+    """
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(params, lr=lr)
+
+
 def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64)) -> nn.Sequential:
     """A ReLU multilayer perceptron ``in_dim → hidden… → out_dim``."""
     layers: list[nn.Module] = []
@@ -106,6 +120,17 @@ def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64)) -> nn.Seque
         width = h
     layers.append(nn.Linear(width, out_dim))
     return nn.Sequential(*layers)
+
+
+def _linear_layers(net: nn.Module) -> list[nn.Linear] | None:
+    """The Linear layers of a plain MLP (Flatten, Linear, ReLU, …, Linear), else None."""
+    linears: list[nn.Linear] = []
+    for module in net.modules():
+        if isinstance(module, nn.Linear):
+            linears.append(module)
+        elif not isinstance(module, nn.Sequential | nn.Flatten | nn.ReLU):
+            return None
+    return linears or None
 
 
 class GridCNN(nn.Module):
@@ -168,12 +193,26 @@ class NetworkPopulation(nn.Module):
     ) -> None:
         super().__init__()
         self.n_agents, self.shared = n_agents, shared
+        self.fast = False
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if shared:
                 self.net = build().to(device)
             else:
                 nets = [build().to(device) for _ in range(n_agents)]
+                layers = _linear_layers(nets[0])
+                self.fast = layers is not None
+                if self.fast:
+                    # Plain MLPs: stacked weights [n, in, out] and batched matrix products.
+                    linears = [_linear_layers(net) or [] for net in nets]
+                    self.stacked = nn.ParameterDict()
+                    for i in range(len(layers or [])):
+                        w = torch.stack([ls[i].weight.detach().T for ls in linears]).contiguous()
+                        b = torch.stack([ls[i].bias.detach()[None, :] for ls in linears])
+                        self.stacked[f"w{i}"] = nn.Parameter(w)
+                        self.stacked[f"b{i}"] = nn.Parameter(b.contiguous())
+                    self._depth = len(layers or [])
+                    return
                 params, buffers = stack_module_state(nets)
                 self.stacked = nn.ParameterDict(
                     {k.replace(".", "__"): nn.Parameter(v) for k, v in params.items()}
@@ -191,6 +230,13 @@ class NetworkPopulation(nn.Module):
         """
         if self.shared:
             return self.net(x)
+        if self.fast:
+            h = x.reshape(x.shape[0], x.shape[1], -1)
+            for i in range(self._depth):
+                h = torch.baddbmm(self.stacked[f"b{i}"], h, self.stacked[f"w{i}"])
+                if i < self._depth - 1:
+                    h = torch.relu(h)
+            return h
         params = {name: self.stacked[name.replace(".", "__")] for name in self._names}
 
         def one(p: dict[str, torch.Tensor], b: dict[str, torch.Tensor], xi: torch.Tensor) -> Any:
@@ -204,10 +250,19 @@ class NetworkPopulation(nn.Module):
             return self.net(x)
         return self.forward(x.unsqueeze(1)).squeeze(1)
 
+    def per_agent_fast_path(self) -> bool:
+        """Whether independent networks run as stacked batched matrix products (plain MLPs)."""
+        return not self.shared and self.fast
+
     def clip_grad_norm(self, max_norm: float) -> None:
         """Clip gradients by norm — per agent for independent networks."""
         if self.shared:
-            nn.utils.clip_grad_norm_(self.net.parameters(), max_norm)
+            grads = [p.grad for p in self.net.parameters() if p.grad is not None]
+            if not grads:
+                return
+            norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+            if norm > max_norm:  # the common case, a small norm, costs no multiplication
+                torch._foreach_mul_(grads, max_norm / (float(norm) + 1e-6))
             return
         grads = [p.grad for p in self.stacked.values() if p.grad is not None]
         if not grads:

@@ -188,6 +188,7 @@ class DQN:
         self._rng = np.random.default_rng(np_seed)
         self.t = 0
         self._loss = float("nan")
+        self._trained = False
         self._bound = True
 
     @property
@@ -246,11 +247,8 @@ class DQN:
     def diagnostics(self) -> dict[str, float]:
         """ε, the last loss, and the transitions stored per agent."""
         out = {"epsilon": self.epsilon, "buffer": float(self.buffer.size)}
-        if (
-            not np.isnan(self._loss)
-            or self.t > self.config.learning_starts + self.config.train_every
-        ):
-            out["loss"] = self._loss  # no loss before the first gradient step
+        if self._trained:  # no loss before the first gradient step
+            out["loss"] = self._loss
         return out
 
     # ------------------------------------------------------------------ training
@@ -283,6 +281,7 @@ class DQN:
             self.q.clip_grad_norm(c.max_grad_norm)
         self.optimizer.step()
         self._loss = float(loss.detach()) / (1 if c.shared else self.n_agents)
+        self._trained = True
 
     def _encode_batch(self, obs: np.ndarray) -> torch.Tensor:
         """Encode ``[B, ...]`` or ``[n, B, ...]`` raw observations."""

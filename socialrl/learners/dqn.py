@@ -334,6 +334,7 @@ class DQN:
         _load_optimizer_state(self.optimizer, state)
         self.buffer.load_state_dict(dict(state))
         self.t = int(state["t"])
+        self._trained = any(key.startswith("optim.") for key in state)
         set_rng_state(self._rng, state["rng"])
 
     def save(self, path: str | Path) -> Path:

@@ -36,6 +36,7 @@ is part of the checkpoint.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,13 @@ from socialrl.learners.networks import (
 )
 from socialrl.learners.returns import discounted_returns, gae
 
-__all__ = ["ActorCritic", "ActorCriticConfig", "Reinforce", "ReinforceConfig"]
+__all__ = [
+    "ActorCritic",
+    "ActorCriticConfig",
+    "Reinforce",
+    "ReinforceConfig",
+    "policy_gradient_loss",
+]
 
 #: Finished episodes whose undiscounted returns make the ``mean_return`` diagnostic.
 RECENT_EPISODES = 100
@@ -130,7 +137,7 @@ class ReinforceConfig:
             None: as many as the group has agents.
         window: Longest trajectory kept, in steps. A trajectory that reaches it without ending
             is cut there and learned from as a truncated episode (the mode for continuing
-            tasks).
+            tasks). The trajectory store holds ``window × n_agents`` observations.
         hidden: Hidden layer widths; ``()`` gives a linear softmax policy.
         network: ``"auto"`` (MLP for vectors, CNN for grids), ``"mlp"`` or ``"cnn"``.
         optimizer: ``"adam"`` (default) or ``"rmsprop"``.
@@ -554,7 +561,12 @@ class _SoftmaxPolicyLearner:
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Restore a :meth:`state_dict`; the learner must be bound to the same shapes."""
+        """Restore a :meth:`state_dict`; the learner must be bound to the same shapes.
+
+        A checkpoint moves between devices (trained on a GPU, evaluated on a laptop), except
+        for the action sampler, whose state differs between CPU and CUDA generators: there
+        the learner keeps its own seeded sampler (with a warning).
+        """
         if self.optimizer is None:
             raise RuntimeError(f"bind {type(self).__name__} to a group before loading a state")
         ep_return = np.asarray(state["ep_return"], dtype=np.float64)
@@ -582,7 +594,16 @@ class _SoftmaxPolicyLearner:
         optim_state = self.optimizer.state_dict()
         optim_state["state"] = moments
         self.optimizer.load_state_dict(optim_state)
-        self.sampler.set_state(torch.as_tensor(np.array(state["sampler"], dtype=np.uint8)))
+        sampler = np.array(state["sampler"], dtype=np.uint8)
+        if sampler.shape == tuple(self.sampler.get_state().shape):
+            self.sampler.set_state(torch.as_tensor(sampler))
+        else:
+            warnings.warn(
+                "checkpoint's action sampler comes from another kind of device (CPU vs CUDA); "
+                "networks and buffers are restored, the sampler keeps this learner's seed",
+                UserWarning,
+                stacklevel=2,
+            )
         self.updates = int(state["updates"])
         self._ep_return = ep_return.copy()
         self._recent = np.asarray(state["recent"], dtype=np.float64).copy()

@@ -38,6 +38,8 @@ LEARNERS: dict[str, str] = {
     "fixed_action": "socialrl.learners.fixed:FixedAction",
     "dqn": "socialrl.learners.dqn:DQN",
     "dyna_q": "socialrl.learners.dyna:DynaQ",
+    "reinforce": "socialrl.learners.policy_gradient:Reinforce",
+    "a2c": "socialrl.learners.policy_gradient:ActorCritic",
 }
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "Encoder",
     "GridCNN",
     "NetworkPopulation",
+    "adam",
     "encoder_for",
     "make_network",
     "mlp",

@@ -51,6 +51,7 @@ from socialrl.learners.base import load_state, save_state
 from socialrl.learners.networks import (
     Encoder,
     NetworkPopulation,
+    adam,
     encoder_for,
     make_network,
     resolve_device,
@@ -133,8 +134,8 @@ class ReinforceConfig:
             networks); None: no clipping.
         normalize_returns: Standardize the weights (``G_t`` or ``G_t − b(s_t)``) of each
             update to mean 0 and standard deviation 1, per network.
-        episodes_per_update: Finished episodes (over the whole group) between two updates;
-            None: as many as the group has agents.
+        episodes_per_update: Finished episodes (over the whole group; trajectories cut at
+            ``window`` count too) between two updates; None: as many as the group has agents.
         window: Longest trajectory kept, in steps. A trajectory that reaches it without ending
             is cut there and learned from as a truncated episode (the mode for continuing
             tasks). The trajectory store holds ``window × n_agents`` observations.
@@ -383,7 +384,7 @@ class _SoftmaxPolicyLearner:
         self.nets = self._build(population, init_seeds[:2])
         params = [p for net in self.nets.values() for p in net.parameters()]
         if cfg.optimizer == "adam":
-            self.optimizer = torch.optim.Adam(params, lr=cfg.lr)
+            self.optimizer = adam(params, cfg.lr)  # fused where available
         else:  # Stable-Baselines3's A2C settings
             self.optimizer = torch.optim.RMSprop(params, lr=cfg.lr, alpha=0.99, eps=1e-5)
         self.sampler = torch.Generator(device=self.device)

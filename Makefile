@@ -42,6 +42,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_maze.py
 	$(VENV)/bin/python bench/bench_study_overhead.py
+	$(VENV)/bin/python bench/bench_dqn.py
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

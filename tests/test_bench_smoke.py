@@ -22,3 +22,35 @@ def test_maze_benchmark_quick_run() -> None:
     )
     assert "ns/agent-step" in out.stdout
     assert "10,000" in out.stdout
+
+
+@pytest.mark.slow
+def test_study_overhead_benchmark_small_run() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "bench_study_overhead.py"),
+            "--runs",
+            "40",
+            "--repeat",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "study (local)" in out.stdout and "target" in out.stdout
+
+
+@pytest.mark.slow
+def test_dqn_benchmark_quick_run() -> None:
+    pytest.importorskip("stable_baselines3")
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_dqn.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "Stable-Baselines3" in out.stdout and "targets:" in out.stdout

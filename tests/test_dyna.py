@@ -113,6 +113,7 @@ def test_planning_that_flips_a_greedy_action_resets_stability() -> None:
     for n, expected in ((5, 1), (10, 0)):
         dyna = bound(DynaQ(alpha=0.1, gamma=0.9, epsilon=0.0, planning_steps=n))
         dyna.q[0, 2] = [0.5, 0.0]
+        dyna.stable_steps()  # start counting
         step(dyna, 2, 1, 1.0, 0, True)
         assert dyna.q[0, 2, 1] == pytest.approx(1 - 0.9 ** (n + 1))
         assert dyna.stable_steps()[0] == expected
@@ -124,6 +125,7 @@ def test_planning_that_lowers_the_greedy_value_below_another_resets_stability() 
     for n, expected in ((3, 1), (4, 0)):
         dyna = bound(DynaQ(alpha=0.1, gamma=0.9, epsilon=0.0, planning_steps=n))
         dyna.q[0, 2] = [0.3, 0.5]
+        dyna.stable_steps()  # start counting
         step(dyna, 2, 1, 0.0, 0, True)
         assert dyna.q[0, 2, 1] == pytest.approx(0.5 * 0.9 ** (n + 1))
         assert dyna.stable_steps()[0] == expected

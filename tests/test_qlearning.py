@@ -202,6 +202,8 @@ def test_fixed_action_must_exist() -> None:
 def test_stable_counts_updates_that_keep_the_greedy_action() -> None:
     q = bound(QLearning(alpha=0.5, gamma=0.0, epsilon=0.0), n=1, states=2, actions=2)
     q.q[0, 0] = [1.0, 0.0]  # greedy action 0 in state 0
+    assert "stable_min" not in q.diagnostics()  # counting starts when asked
+    q.stable_steps()
 
     def step(action: int, reward: float) -> int:
         q.learn(

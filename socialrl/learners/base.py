@@ -23,7 +23,14 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["Learner", "load_state", "rng_state_array", "save_state", "set_rng_state"]
+__all__ = [
+    "Checkpointing",
+    "Learner",
+    "load_state",
+    "rng_state_array",
+    "save_state",
+    "set_rng_state",
+]
 
 
 @runtime_checkable
@@ -84,6 +91,26 @@ class Learner(Protocol):
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore a :meth:`state_dict` (the learner must be bound to the same shapes)."""
         ...
+
+
+class Checkpointing:
+    """``save``/``load`` for any learner with ``state_dict``/``load_state_dict``."""
+
+    def state_dict(self) -> dict[str, np.ndarray]:  # pragma: no cover - every learner has one
+        """Everything needed to continue exactly where the learner stands."""
+        raise NotImplementedError
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:  # pragma: no cover
+        """Restore a :meth:`state_dict`."""
+        raise NotImplementedError
+
+    def save(self, path: str | Path) -> Path:
+        """Write a ``.npz`` checkpoint (no pickle)."""
+        return save_state(path, self.state_dict())
+
+    def load(self, path: str | Path) -> None:
+        """Read a checkpoint written by :meth:`save`."""
+        self.load_state_dict(load_state(path))
 
 
 def save_state(path: str | Path, state: dict[str, np.ndarray]) -> Path:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -29,7 +28,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from socialrl.learners.base import load_state, rng_state_array, save_state, set_rng_state
+from socialrl.learners.base import (
+    Checkpointing,
+    rng_state_array,
+    set_rng_state,
+)
 from socialrl.learners.networks import (
     NetworkPopulation,
     adam,
@@ -143,7 +146,7 @@ def dqn_targets(
     return rewards + gamma * (1.0 - terminated.float()) * best
 
 
-class DQN:
+class DQN(Checkpointing):
     """A population of DQN learners (see the module docstring).
 
     Keyword arguments are the fields of :class:`DQNConfig`.
@@ -336,14 +339,6 @@ class DQN:
         self.t = int(state["t"])
         self._trained = any(key.startswith("optim.") for key in state)
         set_rng_state(self._rng, state["rng"])
-
-    def save(self, path: str | Path) -> Path:
-        """Write a ``.npz`` checkpoint (no pickle)."""
-        return save_state(path, self.state_dict())
-
-    def load(self, path: str | Path) -> None:
-        """Read a checkpoint written by :meth:`save`."""
-        self.load_state_dict(load_state(path))
 
     def __repr__(self) -> str:
         c = self.config

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -43,7 +42,11 @@ import numpy as np
 import pandas as pd
 from numba import njit, prange
 
-from socialrl.learners.base import load_state, rng_state_array, save_state, set_rng_state
+from socialrl.learners.base import (
+    Checkpointing,
+    rng_state_array,
+    set_rng_state,
+)
 from socialrl.learners.schedules import Schedule
 from socialrl.learners.tabular import PARALLEL_MIN_AGENTS, QLearning, QLearningConfig, _as
 from socialrl.learners.tabular_kernels import _td_update
@@ -290,7 +293,7 @@ def _check_planning_steps(value: Any) -> int:
     return int(value)
 
 
-class DynaQ:
+class DynaQ(Checkpointing):
     """A population of tabular Dyna-Q learners (see the module docstring).
 
     Args:
@@ -579,14 +582,6 @@ class DynaQ:
         for key, dtype in _MODEL_ARRAYS.items():
             setattr(self, key, np.array(state[key], dtype=dtype, copy=True))
         set_rng_state(self._rng, state["planning_rng"])
-
-    def save(self, path: str | Path) -> Path:
-        """Write a ``.npz`` checkpoint."""
-        return save_state(path, self.state_dict())
-
-    def load(self, path: str | Path) -> None:
-        """Read a checkpoint written by :meth:`save`."""
-        self.load_state_dict(load_state(path))
 
     # ------------------------------------------------------------------ helpers
     def _check_bound(self) -> int:

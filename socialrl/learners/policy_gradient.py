@@ -39,7 +39,6 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -47,7 +46,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from socialrl.learners.base import load_state, save_state
+from socialrl.learners.base import Checkpointing
 from socialrl.learners.networks import (
     Encoder,
     NetworkPopulation,
@@ -321,7 +320,7 @@ def _seeds(seed: np.random.SeedSequence, k: int) -> list[int]:
 
 
 # ---------------------------------------------------------------------------- common base
-class _SoftmaxPolicyLearner:
+class _SoftmaxPolicyLearner(Checkpointing):
     """What both learners share: networks, acting, optimizer step, checkpoints.
 
     Subclasses build their networks in :meth:`_build`, keep their own trajectory buffers
@@ -617,14 +616,6 @@ class _SoftmaxPolicyLearner:
 
     def _load_buffers(self, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
-
-    def save(self, path: str | Path) -> Path:
-        """Write a ``.npz`` checkpoint."""
-        return save_state(path, self.state_dict())
-
-    def load(self, path: str | Path) -> None:
-        """Read a checkpoint written by :meth:`save`."""
-        self.load_state_dict(load_state(path))
 
     # ------------------------------------------------------------------ input checks
     def _check_obs(self, obs: np.ndarray) -> np.ndarray:

@@ -19,16 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from socialrl.learners.base import (
-    load_state,
+    Checkpointing,
     rng_state_array,
-    save_state,
     set_rng_state,
 )
 from socialrl.learners.schedules import Schedule, as_schedule
@@ -89,7 +87,7 @@ def bellman_targets(
     return np.where(terminated, reward, reward + gamma * q_next_max)
 
 
-class QLearning:
+class QLearning(Checkpointing):
     """A population of tabular Q-learners (see the module docstring).
 
     Args:
@@ -127,6 +125,7 @@ class QLearning:
         self._all_active = np.ones(0, dtype=np.bool_)
         self._td = np.zeros(0)
         self.stable = np.zeros(0, dtype=np.int64)
+        self._track_stable = False
         self._parallel = False
         self._bound = False
 
@@ -157,6 +156,7 @@ class QLearning:
         #: Per agent: consecutive updates that left the greedy action of the visited state as
         #: it was (a policy is "stable for K steps" when this reaches K).
         self.stable = np.zeros(n_agents, dtype=np.int64)
+        self._track_stable = False
         self._parallel = not self.config.shared and n_agents >= PARALLEL_MIN_AGENTS
         self._rng = np.random.default_rng(seed)
         self.t = 0
@@ -216,20 +216,24 @@ class QLearning:
             self.config.alpha,
             self.config.gamma,
             self._td,
-            self.stable,
+            self.stable if self._track_stable else _NO_TRACKING,
         )
 
     def diagnostics(self) -> dict[str, float]:
         """ε now, the mean absolute TD error of the last update, the least stable agent."""
         td = self._td[~np.isnan(self._td)]
-        return {
-            "epsilon": self.epsilon,
-            "td_error": float(np.abs(td).mean()) if td.size else np.nan,
-            "stable_min": float(self.stable.min()) if self.stable.size else np.nan,
-        }
+        out = {"epsilon": self.epsilon, "td_error": float(np.abs(td).mean()) if td.size else np.nan}
+        if self._track_stable and self.stable.size:
+            out["stable_min"] = float(self.stable.min())
+        return out
 
     def stable_steps(self) -> np.ndarray:
-        """Consecutive updates without a change of greedy action, per agent."""
+        """Consecutive updates without a change of greedy action, per agent.
+
+        Counting starts with the first call (it costs a little per update, so learners only
+        count when asked; ``simulate(stop_when_stable=…)`` asks before the first step).
+        """
+        self._track_stable = True
         return self.stable
 
     # ------------------------------------------------------------------ inspection
@@ -248,6 +252,7 @@ class QLearning:
             "q": self.q.copy(),
             "t": np.array(self.t),
             "stable": self.stable.copy(),
+            "stable_tracking": np.array(self._track_stable),
             "rng": rng_state_array(self._rng),
         }
 
@@ -261,15 +266,8 @@ class QLearning:
         self.q = q.astype(np.float64, copy=True)
         self.t = int(state["t"])
         self.stable = np.asarray(state["stable"], dtype=np.int64).copy()
+        self._track_stable = bool(state.get("stable_tracking", True))
         set_rng_state(self._rng, state["rng"])
-
-    def save(self, path: str | Path) -> Path:
-        """Write a ``.npz`` checkpoint."""
-        return save_state(path, self.state_dict())
-
-    def load(self, path: str | Path) -> None:
-        """Read a checkpoint written by :meth:`save`."""
-        self.load_state_dict(load_state(path))
 
     # ------------------------------------------------------------------ helpers
     def _check_obs(self, obs: np.ndarray) -> np.ndarray:
@@ -282,6 +280,9 @@ class QLearning:
         return (
             f"QLearning(alpha={c.alpha}, gamma={c.gamma}, epsilon={c.epsilon}, shared={c.shared})"
         )
+
+
+_NO_TRACKING = np.zeros(0, dtype=np.int64)
 
 
 def _as(values: np.ndarray, dtype: type, n: int, what: str) -> np.ndarray:

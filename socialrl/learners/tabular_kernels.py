@@ -159,11 +159,16 @@ def _update_agent(
     stable: np.ndarray,
     i: int,
 ) -> None:  # pragma: no cover - compiled
-    """Agent ``i``'s update, TD error and greedy-stability count."""
+    """Agent ``i``'s update, TD error and greedy-stability count (if ``stable`` is not empty)."""
     if not active[i]:
         td[i] = np.nan
         return
     k, s = tables[i], states[i]
+    if stable.shape[0] == 0:  # stability not tracked: the plain update
+        td[i] = _td_update(
+            q, k, s, actions[i], rewards[i], next_states[i], terminated[i], alpha, gamma
+        )
+        return
     before = _first_argmax(q, k, s)
     td[i] = _td_update(q, k, s, actions[i], rewards[i], next_states[i], terminated[i], alpha, gamma)
     stable[i] = stable[i] + 1 if _first_argmax(q, k, s) == before else 0

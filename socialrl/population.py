@@ -184,6 +184,8 @@ class Population:
             raise RuntimeError("bind the population to a model before it acts")
         actions: dict[str, np.ndarray] = {}
         for role, groups in self._by_role.items():
+            if role not in obs:
+                continue  # e.g. one role's greedy policy
             if len(groups) == 1 and groups[0].index is None:
                 actions[role] = fn(groups[0].learner, obs[role])
                 continue

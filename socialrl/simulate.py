@@ -108,6 +108,7 @@ def simulate(
             if progress is not None and t % report_every == 0:
                 progress(t)
         recorder.finish(t)
+        extra = _final_tables(world, pop)
     finally:
         env.close()
     elapsed = time.perf_counter() - started
@@ -127,7 +128,27 @@ def simulate(
             for name, role, learner, idx in pop.bound_groups
         ],
     }
-    return recorder.results(meta)
+    return recorder.results(meta, extra)
+
+
+def _final_tables(model: MultiAgentModel, pop: Population) -> dict[str, pd.DataFrame]:
+    """The model's end-of-run tables (``model.final_tables(population)``), if it writes any.
+
+    The hook gets the bound population, so a model can evaluate what was learned through
+    ``population.greedy_policy(role)`` (a market's greedy price cycle, a forced deviation) or
+    tabulate a learner's inspectable state (``values()``, ``greedy_table()``) for the app.
+    """
+    hook = getattr(model, "final_tables", None)
+    if hook is None:
+        return {}
+    tables = hook(pop)
+    for name, table in tables.items():
+        if not isinstance(table, pd.DataFrame):
+            raise TypeError(
+                f"{type(model).__name__}.final_tables returned {type(table).__name__} for table "
+                f"{name!r}; expected a pandas DataFrame"
+            )
+    return dict(tables)
 
 
 def _stability_probe(pop: Population) -> Callable[[], int]:
@@ -263,7 +284,7 @@ class _Recorder:
             self.snapshots.append(table if idx is None else table.iloc[idx])
         self.last_snapshot = t
 
-    def results(self, meta: dict[str, Any]) -> Results:
+    def results(self, meta: dict[str, Any], extra: dict[str, pd.DataFrame]) -> Results:
         steps = pd.DataFrame(self.step_rows)
         if self.episode_chunks:
             episodes = pd.DataFrame(
@@ -288,4 +309,4 @@ class _Recorder:
             drop=True
         )
         agents = pd.concat(self.snapshots, ignore_index=True)
-        return Results(steps=steps, episodes=episodes, agents=agents, meta=meta)
+        return Results(steps=steps, episodes=episodes, agents=agents, meta=meta, extra=extra)

@@ -100,13 +100,29 @@ class StudyResults:
         """Columns of :attr:`runs` holding parameters (``model.*``, ``population.*``, ``run.*``)."""
         return [c for c in self.runs.columns if c.split(".")[0] in ("model", "population", "run")]
 
+    @property
+    def table_names(self) -> list[str]:
+        """``steps``, ``episodes``, ``agents`` and the model's extra tables (e.g. ``markets``)."""
+        return self.store.table_names()
+
     def table(self, name: str) -> pd.DataFrame:
-        """A table of every finished run, with ``run_id``, ``seed`` and parameters as columns."""
-        if name not in TABLES:
-            raise KeyError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
+        """A table of every finished run, with ``run_id``, ``seed`` and parameters as columns.
+
+        Raises:
+            KeyError: for a name that no finished run wrote, listing the tables there are.
+
+        """
+        names = self.table_names
+        if name not in names:
+            raise KeyError(f"unknown table {name!r}; tables: {', '.join(names)}")
         done = self.runs[self.runs["status"] == "done"]
         parts = []
         for run_id in done["run_id"]:
+            if (
+                name not in TABLES
+                and not (self.store.runs_dir / run_id / f"{name}.parquet").exists()
+            ):
+                continue  # an extra table this run did not write
             part = self.store.read_table(run_id, name)
             part.insert(0, "run_id", run_id)
             parts.append(part)
@@ -146,12 +162,12 @@ class StudyResults:
         return summarize(self.table(table), value, self.swept if by is None else by, per_run)
 
     def export(self, to: str | Path, fmt: str = "csv") -> list[Path]:
-        """Write ``runs`` and the three tables as CSV or Parquet files into ``to``."""
+        """Write ``runs`` and every table (standard and extra) as CSV or Parquet into ``to``."""
         if fmt not in ("csv", "parquet"):
             raise ValueError(f"format must be 'csv' or 'parquet', got {fmt!r}")
         folder = Path(to)
         paths = []
-        for name in ("runs", *TABLES):
+        for name in ("runs", *self.table_names):
             frame = self.runs if name == "runs" else self.table(name)
             target = folder / f"{name}.{fmt}"
             if fmt == "csv":

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from socialrl.results import TABLES, atomic_write
+from socialrl.results import TABLES, atomic_write, check_table_name
 
 __all__ = ["RunOutcome", "StudyLock", "StudyLockedError", "StudyStore"]
 
@@ -178,10 +178,20 @@ class StudyStore:
         return len(stale)
 
     def read_table(self, run_id: str, name: str) -> pd.DataFrame:
-        """One table of one finished run."""
-        if name not in TABLES:
-            raise KeyError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
-        return pd.read_parquet(self.runs_dir / run_id / f"{name}.parquet")
+        """One table of one finished run (a standard table or one of the model's extra ones)."""
+        path = self.runs_dir / run_id / f"{name}.parquet"
+        if name not in TABLES and (not _is_table_name(name) or not path.exists()):
+            raise KeyError(f"unknown table {name!r}; tables: {', '.join(self.table_names())}")
+        return pd.read_parquet(path)
+
+    def table_names(self) -> list[str]:
+        """The standard tables, then every extra table some finished run wrote."""
+        extra: set[str] = set()
+        if self.runs_dir.exists():
+            for path in self.runs_dir.glob("*/*.parquet"):
+                if not path.parent.name.startswith(TMP_PREFIX) and _is_table_name(path.stem):
+                    extra.add(path.stem)
+        return [*TABLES, *sorted(extra - set(TABLES))]
 
     def reset(self) -> None:
         """Delete every run and the manifest (``--fresh``)."""
@@ -255,3 +265,11 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
+
+
+def _is_table_name(name: str) -> bool:
+    try:
+        check_table_name(name)
+    except ValueError:
+        return False
+    return True

@@ -38,8 +38,10 @@ from numba import njit
 
 __all__ = [
     "MultiAgentModel",
+    "RepeatedGame",
     "RoleSpec",
     "RoleStep",
+    "SessionModel",
     "check_actions",
 ]
 
@@ -129,6 +131,71 @@ class MultiAgentModel(Protocol):
     def agent_frame(self, role: str) -> dict[str, np.ndarray]:
         """Per-agent reporters for the ``agents`` snapshot table, one array per column."""
         ...
+
+
+@runtime_checkable
+class SessionModel(Protocol):
+    """A model that is a batch of independent **sessions** (replications: markets, games).
+
+    Calvano et al.'s "1,000 sessions" are 1,000 markets in one model. Sessions end one by one
+    (``simulate(stop_when_stable=K)`` ends a session once all its learners have been stable for
+    ``K`` periods); an ended session stops: its agents turn inactive (zero reward, no learning)
+    while the others go on, and the run ends when every session has.
+    """
+
+    def session_ids(self, role: str) -> np.ndarray:
+        """The session of each agent of ``role``, ``int64[n_agents]``."""
+        ...
+
+    def sessions_active(self) -> np.ndarray:
+        """Which sessions still play, ``bool[n_sessions]``."""
+        ...
+
+    def end_sessions(self, ended: np.ndarray, period: int) -> None:
+        """Stop the sessions flagged in ``ended`` (``bool[n_sessions]``) after ``period``."""
+        ...
+
+
+@dataclass(frozen=True, eq=False)
+class RepeatedGame:
+    """A session model whose sessions are repeated games with a fixed payoff table.
+
+    A model may describe itself this way (``model.repeated_game()``) so that a population of
+    tabular learners can play many periods in one compiled call
+    (:mod:`socialrl.learners.tabular_sessions`) instead of one Python step per period. The
+    compiled loop applies the model's rules exactly as ``step()`` does — a test checks that both
+    paths give identical tables — so this is a faster route, not a second simulation.
+
+    The arrays are the model's own state and are updated in place.
+
+    Attributes:
+        role: The players' role; agent slot ``session · n_players + seat``.
+        n_players: Players per session.
+        n_actions: Actions per player ``A``.
+        memory: Action profiles a state remembers, ``k``.
+        payoffs: ``float64[n_players, A ** n_players]``: seat ``i``'s payoff for the joint
+            action ``Σ_j a_j A^j``.
+        history: ``int64[n_sessions, memory, n_players]``: the last ``k`` action profiles, lag 0
+            the most recent.
+        state_weights: ``int64[n_players, memory, n_players]``: seat ``i`` observes
+            ``Σ_{lag, j} history[lag, j] · state_weights[i, lag, j]``.
+        active: ``bool[n_sessions]``: sessions still playing.
+        ended_at: ``int64[n_sessions]``: the period each session ended (−1 while it plays).
+        finish: Called with ``(periods, last_actions, last_rewards)`` after a compiled call,
+            so the model can bring its counters and its last outcome up to date.
+
+    """
+
+    role: str
+    n_players: int
+    n_actions: int
+    memory: int
+    payoffs: np.ndarray
+    history: np.ndarray
+    state_weights: np.ndarray
+    active: np.ndarray
+    ended_at: np.ndarray
+    finish: Any
 
 
 def check_actions(spec: RoleSpec, actions: object) -> np.ndarray:

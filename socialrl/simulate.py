@@ -20,6 +20,7 @@ import pandas as pd
 from socialrl.contract import MultiAgentModel, RoleStep
 from socialrl.envs.batched import MultiAgentEnv
 from socialrl.learners.base import Learner
+from socialrl.learners.tabular_sessions import SessionRunner, compiled_sessions
 from socialrl.population import Group, Population
 from socialrl.results import Results
 
@@ -39,6 +40,7 @@ def simulate(
     learn: bool = True,
     stop_when_stable: int | None = None,
     progress: Callable[[int], None] | None = None,
+    compiled: bool = True,
 ) -> Results:
     """Run a model with a population of learners and return tidy tables.
 
@@ -58,6 +60,9 @@ def simulate(
             consecutive steps (each agent's greedy action in the states it visits unchanged;
             learners without a ``stable_steps()`` method cannot use it).
         progress: Called with the step count every 1% of ``steps`` (for progress bars).
+        compiled: Where the model is a batch of repeated games driven by tabular Q-learners,
+            play many periods per compiled call (:mod:`socialrl.learners.tabular_sessions`);
+            the tables are identical to the step-by-step loop's. False forces the step loop.
 
     Returns:
         :class:`~socialrl.results.Results` with ``steps``, ``episodes`` and ``agents`` tables.
@@ -90,11 +95,20 @@ def simulate(
     stability = _stability_probe(pop) if stop_when_stable is not None else None
     report_every = max(1, (steps or 100_000) // 100)
 
+    sessions = _Sessions(world, pop, stop_when_stable) if _has_sessions(world) else None
+    stability = _stability_probe(pop) if stop_when_stable is not None and sessions is None else None
+    runner = None
+    if compiled and episodes is None and (stop_when_stable is None or sessions is not None):
+        runner = compiled_sessions(world, pop, learn=learn, stop_after=stop_when_stable)
+    pass_active = not autoreset or sessions is not None
+
     t = 0
     try:
-        while t < limit:
+        if runner is not None:
+            t = _run_compiled(runner, recorder, limit, report_every, progress)
+        while runner is None and t < limit:
             actions = pop.act(obs)
-            active = None if autoreset else {r: world.active(r) for r in world.roles}
+            active = {r: world.active(r) for r in world.roles} if pass_active else None
             outcome = env.step(actions)
             if learn:
                 pop.learn(obs, actions, outcome, active)
@@ -104,6 +118,8 @@ def simulate(
             if episodes is not None and recorder.min_episodes() >= episodes:
                 break
             if stability is not None and stability() >= (stop_when_stable or 0):
+                break
+            if sessions is not None and sessions.update(t):
                 break
             if progress is not None and t % report_every == 0:
                 progress(t)
@@ -149,6 +165,79 @@ def _final_tables(model: MultiAgentModel, pop: Population) -> dict[str, pd.DataF
                 f"{name!r}; expected a pandas DataFrame"
             )
     return dict(tables)
+
+
+def _run_compiled(
+    runner: SessionRunner,
+    recorder: _Recorder,
+    limit: int,
+    report_every: int,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Play the run in compiled chunks that end on every recording and progress boundary."""
+    t = 0
+    role = runner.game.role
+    while t < limit:
+        chunk = limit - t
+        for every in (recorder.record_every, recorder.snapshot_every, report_every):
+            if every is not None:
+                chunk = min(chunk, every - t % every)
+        played, reward = runner.run(chunk)
+        t += played
+        recorder.after_chunk(t, played, {role: reward})
+        if progress is not None and t % report_every == 0:
+            progress(t)
+        if played < chunk:  # every session has ended
+            break
+    return t
+
+
+def _has_sessions(model: MultiAgentModel) -> bool:
+    return all(
+        callable(getattr(model, name, None))
+        for name in ("session_ids", "sessions_active", "end_sessions")
+    )
+
+
+class _Sessions:
+    """Ends each session of a :class:`~socialrl.contract.SessionModel` once it is stable.
+
+    A session ends when every learning agent in it has kept its greedy action for
+    ``stop_when_stable`` consecutive periods (Calvano et al.'s convergence rule, per market);
+    its agents then stop while the others go on. Without ``stop_when_stable`` sessions never
+    end early.
+    """
+
+    def __init__(self, model: Any, pop: Population, stop_when_stable: int | None) -> None:
+        self.model, self.window = model, stop_when_stable
+        self.counters: list[tuple[str, np.ndarray | None, Callable[[], np.ndarray]]] = []
+        if stop_when_stable is None:
+            return
+        for name, role, learner, idx in pop.bound_groups:
+            if not getattr(learner, "learns", True):
+                continue  # fixed policies are trivially stable
+            stable_steps = getattr(learner, "stable_steps", None)
+            if stable_steps is None:
+                raise TypeError(f"group {name!r}: {learner!r} cannot report policy stability")
+            stable_steps()  # counting starts now
+            self.counters.append((role, idx, stable_steps))
+        if not self.counters:
+            raise ValueError("stop_when_stable needs at least one learner")
+        self.ids = {role: model.session_ids(role) for role in model.roles}
+        self.n_sessions = int(model.sessions_active().shape[0])
+
+    def update(self, t: int) -> bool:
+        """End the sessions that became stable at step ``t``; True once none plays."""
+        if self.window is None:
+            return False
+        least = np.full(self.n_sessions, np.iinfo(np.int64).max)
+        for role, idx, stable_steps in self.counters:
+            ids = self.ids[role] if idx is None else self.ids[role][idx]
+            np.minimum.at(least, ids, stable_steps())
+        ended = least >= self.window
+        if ended.any():
+            self.model.end_sessions(ended & self.model.sessions_active(), t)
+        return not self.model.sessions_active().any()
 
 
 def _stability_probe(pop: Population) -> Callable[[], int]:
@@ -233,6 +322,17 @@ class _Recorder:
                 ret[idx] = 0.0
                 length[idx] = 0
         self.since_record += 1
+        if t % self.record_every == 0:
+            self._record(t)
+        if self.snapshot_every is not None and t % self.snapshot_every == 0:
+            self._snapshot(t)
+
+    def after_chunk(self, t: int, steps: int, reward_sums: Mapping[str, float]) -> None:
+        """Account for ``steps`` periods played in one compiled call (no episodes end)."""
+        for role in self.roles:
+            self.ep_length[role] += steps
+            self.reward_sum[role] += reward_sums.get(role, 0.0)
+        self.since_record += steps
         if t % self.record_every == 0:
             self._record(t)
         if self.snapshot_every is not None and t % self.snapshot_every == 0:

@@ -1,9 +1,13 @@
-"""The dynamic pricing market (Calvano et al. 2020): logit demand and its benchmarks.
+"""The dynamic pricing market of Calvano et al. (2020): firms that learn to set prices.
 
-So far the theory: demand, profits, Bertrand–Nash and monopoly prices, the price grid. The
-Mesa model of M markets and the Calvano study come next (issue 5).
+- :mod:`models.pricing.theory`: logit demand, Bertrand–Nash and monopoly benchmarks, the grid.
+- :mod:`models.pricing.model`: :class:`PricingModel`, M markets × n firms as one Mesa model.
+- :mod:`models.pricing.analysis`: greedy cycles, profit gains, impulse responses, summaries.
+- :mod:`models.pricing.env`: ``socialrl/PricingMarket-v0`` and the PettingZoo view.
 """
 
+from models.pricing.analysis import PUBLISHED, greedy_cycles, impulse_response, study_summary
+from models.pricing.model import PricingModel
 from models.pricing.theory import (
     Benchmarks,
     LogitMarket,
@@ -15,11 +19,16 @@ from models.pricing.theory import (
 )
 
 __all__ = [
+    "PUBLISHED",
     "Benchmarks",
     "LogitMarket",
+    "PricingModel",
     "benchmarks",
+    "greedy_cycles",
+    "impulse_response",
     "monopoly_prices",
     "nash_prices",
     "price_grid",
     "profit_gain",
+    "study_summary",
 ]

@@ -1,9 +1,11 @@
 """Exploration schedules: ε as a function of the learner's step count ``t``.
 
 Each schedule is a frozen dataclass with a ``__call__(t) -> float`` so that a configuration is
-plain data (comparable, printable, writable to a study manifest). ``t`` counts the learner's
-``act`` calls, i.e. periods of the simulation, as in Calvano et al. (2020), where
-``ε_t = exp(−β t)``.
+plain data (comparable, printable, writable to a study manifest), and a ``values(t0, n)`` that
+gives ``n`` consecutive values at once (compiled loops that run many periods per call take
+them as an array; ``__call__`` is defined through it, so both agree to the last bit). ``t``
+counts the learner's ``act`` calls, i.e. periods of the simulation, as in Calvano et al.
+(2020), where ``ε_t = exp(−β t)``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Constant", "Exponential", "Linear", "Schedule", "as_schedule"]
+import numpy as np
+
+__all__ = ["Constant", "Exponential", "Linear", "Schedule", "as_schedule", "schedule_values"]
 
 
 def _check_probability(name: str, value: float) -> None:
@@ -43,6 +47,10 @@ class Constant:
         """ε at step ``t``."""
         return self.value
 
+    def values(self, t0: int, n: int) -> np.ndarray:
+        """ε at steps ``t0 … t0 + n − 1``."""
+        return np.full(n, self.value)
+
 
 @dataclass(frozen=True)
 class Linear:
@@ -60,7 +68,11 @@ class Linear:
 
     def __call__(self, t: int) -> float:
         """ε at step ``t``."""
-        frac = min(t / self.steps, 1.0)
+        return float(self.values(t, 1)[0])
+
+    def values(self, t0: int, n: int) -> np.ndarray:
+        """ε at steps ``t0 … t0 + n − 1``."""
+        frac = np.minimum(np.arange(t0, t0 + n) / self.steps, 1.0)
         return self.start + frac * (self.end - self.start)
 
 
@@ -80,7 +92,12 @@ class Exponential:
 
     def __call__(self, t: int) -> float:
         """ε at step ``t``."""
-        return max(self.floor, self.start * math.exp(-self.beta * t))
+        return float(self.values(t, 1)[0])
+
+    def values(self, t0: int, n: int) -> np.ndarray:
+        """ε at steps ``t0 … t0 + n − 1``."""
+        steps = np.arange(t0, t0 + n, dtype=np.float64)
+        return np.maximum(self.floor, self.start * np.exp(-self.beta * steps))
 
 
 _KINDS: dict[str, type] = {"constant": Constant, "linear": Linear, "exponential": Exponential}
@@ -111,3 +128,11 @@ def as_schedule(spec: float | Schedule | Mapping[str, Any]) -> Schedule:
     if callable(spec):
         return spec
     raise TypeError(f"epsilon must be a number, a schedule or a table, got {spec!r}")
+
+
+def schedule_values(schedule: Schedule, t0: int, n: int) -> np.ndarray:
+    """``n`` consecutive values of any schedule (its ``values`` method, or one call per step)."""
+    values = getattr(schedule, "values", None)
+    if values is not None:
+        return np.asarray(values(t0, n), dtype=np.float64)
+    return np.array([schedule(t) for t in range(t0, t0 + n)], dtype=np.float64)

@@ -54,8 +54,10 @@ class QLearningConfig:
         gamma: Discount factor γ ∈ [0, 1].
         epsilon: Exploration probability: a number, a schedule, or a table such as
             ``{"kind": "exponential", "beta": 4e-6}``.
-        init: Initial Q values: a number (every cell), ``"zeros"``, or an array ``[S, A]``
-            (the same for every agent) or ``[n, S, A]`` (one per agent).
+        init: Initial Q values: a number (every cell), ``"zeros"``, an array ``[S, A]``
+            (the same for every agent) or ``[n, S, A]`` (one per agent), or ``"model"``: the
+            values the model proposes for its agents, ``model.initial_values(role, gamma)``
+            (e.g. Calvano et al.'s discounted payoff against uniformly random rivals).
         shared: One table for the whole group (agents pool their experience) instead of one
             table per agent.
 
@@ -73,8 +75,10 @@ class QLearningConfig:
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma (discount factor) must lie in [0, 1], got {self.gamma!r}")
         object.__setattr__(self, "epsilon", as_schedule(self.epsilon))
-        if isinstance(self.init, str) and self.init != "zeros":
-            raise ValueError(f"init must be a number, 'zeros' or an array, got {self.init!r}")
+        if isinstance(self.init, str) and self.init not in ("zeros", "model"):
+            raise ValueError(
+                f"init must be a number, 'zeros', 'model' or an array, got {self.init!r}"
+            )
 
 
 def bellman_targets(
@@ -128,6 +132,7 @@ class QLearning(Checkpointing):
         self._track_stable = False
         self._parallel = False
         self._bound = False
+        self._awaits_model = False
 
     # ------------------------------------------------------------------ protocol
     def bind(
@@ -146,6 +151,7 @@ class QLearning(Checkpointing):
         n_states, n_actions = int(observation_space.n), int(action_space.n)
         n_tables = 1 if self.config.shared else n_agents
         self.q = _initial_q(self.config.init, n_tables, n_states, n_actions)
+        self._awaits_model = isinstance(self.config.init, str) and self.config.init == "model"
         self._rows = (
             np.zeros(n_agents, dtype=np.int64)
             if self.config.shared
@@ -161,6 +167,41 @@ class QLearning(Checkpointing):
         self._rng = np.random.default_rng(seed)
         self.t = 0
         self._bound = True
+
+    def init_from_model(self, model: Any, role: str, index: np.ndarray | None) -> None:
+        """Take initial values from the model (``init="model"``; called by the population).
+
+        Args:
+            model: The model the group lives in; it must offer ``initial_values(role, gamma)``,
+                an array that broadcasts to ``[n_agents of role, S, A]``.
+            role: The group's role.
+            index: The group's slots in the role (None: all of them).
+
+        """
+        if not self._awaits_model:
+            return
+        propose = getattr(model, "initial_values", None)
+        if propose is None:
+            raise TypeError(
+                f"QLearning(init='model'): {type(model).__name__} proposes no initial values "
+                "(it has no initial_values(role, gamma) method); give init a number or an array"
+            )
+        n_role = model.roles[role].n_agents
+        values = np.broadcast_to(
+            np.asarray(propose(role, self.config.gamma), dtype=np.float64),
+            (n_role, *self.q.shape[1:]),
+        )
+        mine = values if index is None else values[index]
+        if self.config.shared:
+            if not np.allclose(mine, mine[:1], rtol=1e-12, atol=0.0):  # up to rounding
+                raise ValueError(
+                    "QLearning(init='model', shared=True): the model proposes different values "
+                    "for agents of this group; use one table per agent or a group per seat"
+                )
+            self.q[0] = mine[0]
+        else:
+            self.q[:] = mine
+        self._awaits_model = False
 
     @property
     def n_agents(self) -> int:
@@ -267,12 +308,18 @@ class QLearning(Checkpointing):
         self.t = int(state["t"])
         self.stable = np.asarray(state["stable"], dtype=np.int64).copy()
         self._track_stable = bool(state.get("stable_tracking", True))
+        self._awaits_model = False
         set_rng_state(self._rng, state["rng"])
 
     # ------------------------------------------------------------------ helpers
     def _check_obs(self, obs: np.ndarray) -> np.ndarray:
         if not self._bound:
             raise RuntimeError("QLearning must be bound to a group (bind) before it acts")
+        if self._awaits_model:
+            raise RuntimeError(
+                "QLearning(init='model') takes its initial values from the model when a "
+                "Population binds it; bind it through a Population (simulate does)"
+            )
         return _as(obs, np.int64, self.n_agents, "observations")
 
     def __repr__(self) -> str:

@@ -1,0 +1,521 @@
+"""The repeated Bertrand pricing market of Calvano et al. (2020), as M markets in one model.
+
+Description:
+    ``n_markets`` independent markets (Calvano et al.'s *sessions*), each with ``n_firms``
+    firms selling differentiated goods under logit demand. Every period each firm sets a price
+    from a grid of ``m`` prices laid around the Bertrand–Nash and monopoly prices; demand and
+    profits follow (:mod:`models.pricing.theory`). A firm remembers the last ``memory`` price
+    vectors of its market: that is its state. Markets are a batch, so 1,000 sessions are one
+    model stepping in a handful of array operations, and a market stops once it has converged
+    (:meth:`end_sessions`) while the others go on.
+
+Action Space:
+    ``Discrete(m)`` per firm: the index of its price on the grid (``model.grid[firm, a]``).
+
+Observation Space:
+    ``observation="state"`` (default): ``Discrete(m ** (n_firms · memory))``, the index of the
+    last ``memory`` price vectors, for Q tables. ``observation="prices"``: a ``Box`` of the same
+    prices as grid positions scaled to [0, 1], shape ``(memory · n_firms,)``, for networks.
+    Either way a firm sees its own price first, then its rivals' in seat order after it, most
+    recent period first: symmetric firms see symmetric states, so they can share a table.
+
+Rewards:
+    The period's profit ``π_i = (p_i − c_i) q_i``. With ``demand_shock = σ > 0`` every firm's
+    quality gets an independent ``N(0, σ²)`` shock each period.
+
+Episode End:
+    Never, by default: the game is infinitely repeated and learners discount. With
+    ``max_episode_steps`` every market's episode is truncated after that many periods (for the
+    single-agent and PettingZoo views); an autoreset market restarts from a random state.
+
+Arguments:
+    See :class:`PricingModel`.
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import mesa
+import numpy as np
+import pandas as pd
+
+from models.pricing.agents import Firm
+from models.pricing.analysis import greedy_cycles, impulse_response
+from models.pricing.theory import LogitMarket, benchmarks, price_grid, profit_gain
+from socialrl.contract import RepeatedGame, RoleSpec, RoleStep
+
+__all__ = ["PricingModel"]
+
+ROLE = "firm"
+
+#: Payoff tables up to this many joint price vectors are precomputed (n 4 and m 15: 50,625).
+MAX_PAYOFF_TABLE = 1 << 22
+
+
+class PricingModel(mesa.Model):
+    """M markets of n price-setting firms (role ``firm``).
+
+    Args:
+        n_markets: Independent markets (sessions), ≥ 1.
+        n_firms: Firms per market, ≥ 2.
+        quality: ``a_i``: one number for every firm or one per firm.
+        cost: ``c_i``: one number for every firm or one per firm.
+        outside: ``a_0``, the outside good's quality.
+        mu: ``μ > 0``, product differentiation.
+        m: Prices on the grid, ≥ 2.
+        xi: Grid extension ``ξ ≥ 0`` beyond the Nash and monopoly prices.
+        prices: An explicit price grid (the same for every firm) instead of ``m`` and ``xi``.
+        memory: Price vectors a state remembers, ``k ≥ 1``.
+        demand_shock: Standard deviation of each firm's per-period quality shock (0: none).
+        observation: ``"state"`` (an index) or ``"prices"`` (features).
+        max_episode_steps: Periods after which every market's episode is truncated (None: the
+            game never ends).
+        autoreset: A truncated market restarts from a random state within the step; with
+            False it stays finished (see :mod:`socialrl.contract`).
+        rng: Seed or ``numpy.random.Generator``; the model's only source of randomness (the
+            initial prices, the shocks).
+
+    Raises:
+        ValueError: naming the parameter, for any value outside its range, a cost above every
+            price of the grid, or a state space too large to index.
+
+    """
+
+    render_modes: ClassVar[list[str]] = ["ansi"]
+
+    def __init__(
+        self,
+        n_markets: int = 1,
+        n_firms: int = 2,
+        quality: float | Sequence[float] = 2.0,
+        cost: float | Sequence[float] = 1.0,
+        outside: float = 0.0,
+        mu: float = 0.25,
+        m: int = 15,
+        xi: float = 0.1,
+        prices: Sequence[float] | None = None,
+        memory: int = 1,
+        demand_shock: float = 0.0,
+        observation: str = "state",
+        max_episode_steps: int | None = None,
+        autoreset: bool = True,
+        rng: Any = None,
+    ) -> None:
+        super().__init__(rng=rng)
+        _check_counts(n_markets=n_markets, n_firms=n_firms, memory=memory)
+        n = int(n_firms)
+        self.market = LogitMarket(
+            _per_firm("quality", quality, n), _per_firm("cost", cost, n), float(outside), mu
+        )
+        self.bench = benchmarks(self.market)
+        self.grid = self._price_grid(m, xi, prices)
+        self.n_markets, self.n_firms = int(n_markets), n
+        self.n_prices, self.memory = int(self.grid.shape[1]), int(memory)
+        if not demand_shock >= 0:
+            raise ValueError(
+                f"demand_shock (s.d. of quality shocks) must be ≥ 0, got {demand_shock!r}"
+            )
+        self.demand_shock = float(demand_shock)
+        if observation not in ("state", "prices"):
+            raise ValueError(f"observation must be 'state' or 'prices', got {observation!r}")
+        self.observation = observation
+        if max_episode_steps is not None and (
+            int(max_episode_steps) != max_episode_steps or max_episode_steps < 1
+        ):
+            raise ValueError(
+                f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r}"
+            )
+        self.max_episode_steps = max_episode_steps
+        self.autoreset = bool(autoreset)
+
+        digits = self.memory * n
+        if observation == "state" and self.n_prices**digits >= 2**62:
+            raise ValueError(
+                f"m ** (n_firms · memory) = {self.n_prices}^{digits} states cannot be indexed; "
+                "use observation='prices' (features) or fewer prices, firms or periods of memory"
+            )
+        self.n_states = self.n_prices**digits
+        self._weights = _state_weights(n, self.n_prices, self.memory)
+        self._joint = self.n_prices ** np.arange(n, dtype=np.int64)
+        self.payoffs = self._payoff_table()
+
+        M = self.n_markets
+        self.history = self.rng.integers(self.n_prices, size=(M, self.memory, n), dtype=np.int64)
+        self.episode_steps = np.zeros(M, dtype=np.int64)
+        self._sessions_active = np.ones(M, dtype=bool)
+        self._episode_active = np.ones(M, dtype=bool)
+        self.ended_at = np.full(M, -1, dtype=np.int64)
+        self._actions = np.zeros(M * n, dtype=np.int64)
+        self._last_profits = np.zeros(M * n)
+        self._outcome: RoleStep | None = None
+        self._never = np.zeros(M * n, dtype=bool)
+        self._never.flags.writeable = False
+        self.period = 0  # our own counter (Mesa's `steps` differs across versions)
+
+        self.firms = [Firm(self, k * n + i, k, i) for k in range(M) for i in range(n)]
+        self.roles = {
+            ROLE: RoleSpec(
+                name=ROLE,
+                n_agents=M * n,
+                observation_space=self._observation_space(),
+                action_space=gym.spaces.Discrete(self.n_prices),
+            )
+        }
+
+    # ------------------------------------------------------------------ construction
+    def _price_grid(self, m: int, xi: float, prices: Sequence[float] | None) -> np.ndarray:
+        """``float64[n, m]``: Calvano's grid around each firm's benchmarks, or the given one."""
+        if prices is None:
+            grid = price_grid(self.bench.p_nash, self.bench.p_monopoly, m, xi)
+        else:
+            given = np.asarray(prices, dtype=np.float64)
+            if given.ndim != 1 or given.size < 2 or not np.all(np.diff(given) > 0):
+                raise ValueError(
+                    f"prices must be at least 2 increasing numbers, got {list(np.ravel(given))}"
+                )
+            grid = np.repeat(given[None], self.market.n_firms, axis=0)
+        top = grid.max(axis=1)
+        for i, (c, p) in enumerate(zip(self.market.cost, top, strict=True)):
+            if c >= p:
+                raise ValueError(
+                    f"cost of firm {i} ({c:g}) is not below any price on the grid (highest "
+                    f"{p:g}): it could never make a profit; lower cost or raise prices"
+                )
+        return grid
+
+    def _payoff_table(self) -> np.ndarray | None:
+        """``π[n, m^n]`` for every joint price vector (None if too large or demand is random)."""
+        n, m = self.market.n_firms, self.grid.shape[1]
+        if self.demand_shock > 0 or m**n > MAX_PAYOFF_TABLE:
+            return None
+        joint = np.arange(m**n, dtype=np.int64)
+        actions = (joint[:, None] // self._joint[None, :]) % m  # [m^n, n]
+        return np.ascontiguousarray(self._profits_of(actions).T)
+
+    def _profits_of(self, actions: np.ndarray, shock: np.ndarray | None = None) -> np.ndarray:
+        """Profits ``[..., n]`` of grid actions ``[..., n]`` (optionally shocked qualities)."""
+        prices = self._prices_of(actions)
+        if shock is None:
+            return self.market.profits(prices)
+        # Quality a_i + ε_i enters demand only through a_i − p_i: demand at prices p − ε.
+        return (prices - self.market.cost) * self.market.demand(prices - shock)
+
+    def _observation_space(self) -> gym.Space[Any]:
+        if self.observation == "state":
+            return gym.spaces.Discrete(self.n_states)
+        return gym.spaces.Box(0.0, 1.0, (self.memory * self.n_firms,), dtype=np.float32)
+
+    # ------------------------------------------------------------------ contract
+    def observe(self, role: str = ROLE) -> np.ndarray:
+        """Every firm's observation of its market's last ``memory`` price vectors."""
+        self._check_role(role)
+        return self._as_observation(self.history)
+
+    def _as_observation(self, history: np.ndarray) -> np.ndarray:
+        """States (``int64[M·n]``) or features (``float32[M·n, k·n]``) of histories ``[M,k,n]``."""
+        if self.observation == "state":
+            return _encode(history, self._weights).ravel()
+        n, k = self.n_firms, self.memory
+        seats = (np.arange(n)[:, None] + np.arange(n)[None, :]) % n  # [viewer, position]
+        own_first = history[:, :, seats]  # [M, k, viewer, position]
+        features = own_first.transpose(0, 2, 1, 3).reshape(-1, k * n)
+        return (features / (self.n_prices - 1)).astype(np.float32)
+
+    def set_actions(self, role: str, actions: np.ndarray) -> None:
+        """Store the prices (grid indices) the next ``step()`` sets."""
+        self._check_role(role)
+        self._actions = actions
+
+    def active(self, role: str = ROLE) -> np.ndarray:
+        """Firms whose market still plays (not converged, and inside an episode)."""
+        self._check_role(role)
+        return np.repeat(self._sessions_active & self._episode_active, self.n_firms)
+
+    def outcome(self, role: str = ROLE) -> RoleStep:
+        """Outcome of the last step."""
+        self._check_role(role)
+        if self._outcome is None:
+            raise RuntimeError("outcome() is only defined after a step()")
+        return self._outcome
+
+    def role_agents(self, role: str = ROLE) -> list[Firm]:
+        """The firms in batch order (market by market)."""
+        self._check_role(role)
+        return self.firms
+
+    def step(self) -> None:
+        """One period in every playing market: set prices, sell, remember."""
+        M, n = self.n_markets, self.n_firms
+        playing = self._sessions_active & self._episode_active
+        actions = self._actions.reshape(M, n)
+        if self.payoffs is not None:
+            profits = self.payoffs.T[actions @ self._joint]
+        else:
+            shock = None
+            if self.demand_shock > 0:
+                shock = self.rng.normal(0.0, self.demand_shock, size=(M, n))
+            profits = self._profits_of(actions, shock)
+        profits = np.where(playing[:, None], profits, 0.0)
+        hist = self.history
+        hist[playing, 1:] = hist[playing, :-1]
+        hist[playing, 0] = actions[playing]
+        next_obs = self._as_observation(hist)
+
+        truncated_m = np.zeros(M, dtype=bool)
+        if self.max_episode_steps is not None:
+            self.episode_steps += playing
+            truncated_m = playing & (self.episode_steps >= self.max_episode_steps)
+        obs = next_obs
+        if truncated_m.any():
+            if self.autoreset:
+                k = int(truncated_m.sum())
+                hist[truncated_m] = self.rng.integers(self.n_prices, size=(k, self.memory, n))
+                self.episode_steps[truncated_m] = 0
+                obs = self._as_observation(hist)
+            else:
+                self._episode_active &= ~truncated_m
+        truncated = np.repeat(truncated_m, n) if truncated_m.any() else self._never
+        self._last_profits = profits.ravel()
+        self._outcome = RoleStep(obs, self._last_profits, self._never, truncated, next_obs)
+        self.period += 1
+
+    def initial_values(self, role: str, gamma: float) -> np.ndarray:
+        """Calvano et al.'s initial Q: the discounted profit against uniformly random rivals.
+
+        ``Q₀(s, a_i) = Σ_{a₋ᵢ} π_i(a_i, a₋ᵢ) / ((1 − δ) |A|^(n−1))`` in every state ``s``.
+
+        Returns:
+            ``float64[M·n, 1, m]`` (the same row in every state), for ``init="model"``.
+
+        """
+        self._check_role(role)
+        if not 0.0 <= gamma < 1.0:
+            raise ValueError(f"Calvano's initial Q needs a discount factor gamma < 1, got {gamma}")
+        n, m = self.n_firms, self.n_prices
+        rows = np.empty((n, m))
+        for seat in range(n):
+            profits = self._payoffs_of_seat(seat).reshape((m,) * n)  # axis n − 1 − j is firm j
+            others = tuple(ax for ax in range(n) if ax != n - 1 - seat)
+            rows[seat] = profits.mean(axis=others) / (1.0 - gamma)
+        return np.tile(rows, (self.n_markets, 1))[:, None, :]
+
+    def _payoffs_of_seat(self, seat: int) -> np.ndarray:
+        """Seat ``seat``'s profit for every joint action ``Σ_j a_j m^j`` (deterministic demand)."""
+        if self.payoffs is not None:
+            return self.payoffs[seat]
+        joint = np.arange(self.n_prices**self.n_firms, dtype=np.int64)
+        actions = (joint[:, None] // self._joint[None, :]) % self.n_prices
+        return self.market.profits(self._prices_of(actions))[:, seat]
+
+    # ------------------------------------------------------------------ sessions
+    def session_ids(self, role: str = ROLE) -> np.ndarray:
+        """The market of each firm."""
+        self._check_role(role)
+        return np.repeat(np.arange(self.n_markets, dtype=np.int64), self.n_firms)
+
+    def sessions_active(self) -> np.ndarray:
+        """Markets still playing (not yet converged)."""
+        return self._sessions_active
+
+    def end_sessions(self, ended: np.ndarray, period: int) -> None:
+        """Stop the flagged markets (converged after ``period`` periods)."""
+        new = ended & self._sessions_active
+        self.ended_at[new] = period
+        self._sessions_active &= ~new
+
+    def repeated_game(self) -> RepeatedGame | None:
+        """Describe the markets as repeated games for compiled Q-learning (see the contract).
+
+        None where that description does not hold: random demand, episodes, feature
+        observations, or a payoff table too large to hold.
+        """
+        if (
+            self.payoffs is None
+            or self.max_episode_steps is not None
+            or self.observation != "state"
+        ):
+            return None
+        return RepeatedGame(
+            role=ROLE,
+            n_players=self.n_firms,
+            n_actions=self.n_prices,
+            memory=self.memory,
+            payoffs=self.payoffs,
+            history=self.history,
+            state_weights=self._weights,
+            active=self._sessions_active,
+            ended_at=self.ended_at,
+            finish=self._after_compiled,
+        )
+
+    def _after_compiled(self, periods: int, last_rewards: np.ndarray) -> None:
+        """Bring the counter and the last outcome up to date after compiled periods."""
+        self.period += periods
+        self._last_profits = last_rewards.copy()
+        obs = self._as_observation(self.history)
+        self._outcome = RoleStep(obs, self._last_profits, self._never, self._never, obs)
+
+    # ------------------------------------------------------------------ reporters
+    def prices(self) -> np.ndarray:
+        """Last period's prices ``[M, n]``."""
+        return self._prices_of(self.history[:, 0, :])
+
+    def last_profits(self) -> np.ndarray:
+        """Last period's profit of every firm (``float64[M·n]``)."""
+        return self._last_profits
+
+    def metrics(self) -> dict[str, float]:
+        """Mean price, the profit gain Δ of the prices now set, and the share of markets done."""
+        prices = self.prices()
+        gain = profit_gain(self.market.profits(prices), self.bench)
+        return {
+            "price_mean": float(prices.mean()),
+            "delta_mean": float(gain.mean()),
+            "converged_share": float((self.ended_at >= 0).mean()),
+            "markets_playing": float(self._sessions_active.sum()),
+        }
+
+    def agent_frame(self, role: str = ROLE) -> dict[str, np.ndarray]:
+        """Per-firm reporters: market, seat, last price and profit, whether it still plays."""
+        self._check_role(role)
+        n = self.n_firms
+        return {
+            "market": np.repeat(np.arange(self.n_markets), n),
+            "firm": np.tile(np.arange(n), self.n_markets),
+            "price": self.prices().ravel(),
+            "profit": self._last_profits,
+            "playing": self.active(role),
+        }
+
+    def final_tables(self, population: Any, horizon: int = 25) -> dict[str, pd.DataFrame]:
+        """What the firms learned: ``markets`` (greedy cycle, Δ, convergence) and ``impulse``.
+
+        From each market's final state the greedy strategies (no exploration, no learning)
+        lead into a cycle of price vectors; ``markets`` holds, per firm, the cycle's mean price
+        and profit gain Δ, the cycle length and when the market converged. ``impulse`` holds
+        Calvano et al.'s experiment: from the cycle, firm 0 deviates for one period to its
+        static best response, then everyone follows their greedy strategies again (``tau`` 0 is
+        the period before the deviation, 1 the deviation).
+        """
+        play = self._greedy_play(population.greedy_policy(ROLE))
+        cycles = greedy_cycles(self.history.copy(), play, self._advance, self._code)
+        profits = self._profits_of(np.maximum(cycles.actions, 0))  # [M, L, n]
+        on_cycle = cycles.actions[..., 0] >= 0
+        mean_profit = (profits * on_cycle[..., None]).sum(1) / cycles.length[:, None]
+        prices = self._prices_of(np.maximum(cycles.actions, 0))
+        mean_price = (prices * on_cycle[..., None]).sum(1) / cycles.length[:, None]
+        n, M = self.n_firms, self.n_markets
+        markets = pd.DataFrame(
+            {
+                "market": np.repeat(np.arange(M), n),
+                "firm": np.tile(np.arange(n), M),
+                "price_mean": mean_price.ravel(),
+                "profit_mean": mean_profit.ravel(),
+                "delta": profit_gain(mean_profit, self.bench).ravel(),
+                "delta_market": np.repeat(profit_gain(mean_profit, self.bench).mean(1), n),
+                "cycle_length": np.repeat(cycles.length, n),
+                "converged": np.repeat(self.ended_at >= 0, n),
+                "converged_at": np.repeat(self.ended_at, n),
+                "p_nash": np.tile(self.bench.p_nash, M),
+                "p_monopoly": np.tile(self.bench.p_monopoly, M),
+            }
+        )
+        path = impulse_response(cycles.start, play, self._advance, self._best_response, horizon)
+        tau = np.arange(horizon + 1)
+        path_prices = self._prices_of(path)  # [M, T, n]
+        path_profits = self._profits_of(path)
+        impulse = pd.DataFrame(
+            {
+                "market": np.repeat(np.arange(M), (horizon + 1) * n),
+                "tau": np.tile(np.repeat(tau, n), M),
+                "firm": np.tile(np.arange(n), M * (horizon + 1)),
+                "price": path_prices.ravel(),
+                "profit": path_profits.ravel(),
+            }
+        )
+        return {"markets": markets, "impulse": impulse}
+
+    # ------------------------------------------------------------------ greedy dynamics
+    def _greedy_play(self, greedy: Any) -> Any:
+        """``history[M,k,n] → actions[M,n]``: every firm's greedy price in those states."""
+
+        def play(history: np.ndarray) -> np.ndarray:
+            acts = np.asarray(greedy(self._as_observation(history)), dtype=np.int64)
+            return acts.reshape(self.n_markets, self.n_firms)
+
+        return play
+
+    @staticmethod
+    def _advance(history: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """The history after ``actions`` were played (a new array)."""
+        return np.concatenate([actions[:, None, :], history[:, :-1]], axis=1)
+
+    def _code(self, history: np.ndarray) -> np.ndarray:
+        """A unique integer per history (firm 0's state index)."""
+        return _encode(history, self._weights)[:, 0]
+
+    def _prices_of(self, actions: np.ndarray) -> np.ndarray:
+        """Prices ``[..., n]`` of grid actions ``[..., n]`` (each firm on its own grid)."""
+        return self.grid[np.arange(self.n_firms), actions]
+
+    def _best_response(self, actions: np.ndarray, firm: int = 0) -> np.ndarray:
+        """``actions`` with ``firm``'s replaced by its static best response on the grid."""
+        m = self.n_prices
+        trial = np.repeat(actions[:, None, :], m, axis=1)  # [M, m, n]
+        trial[:, :, firm] = np.arange(m)
+        best = self._profits_of(trial)[:, :, firm].argmax(axis=1)
+        out = actions.copy()
+        out[:, firm] = best
+        return out
+
+    def render_text(self) -> str:
+        """Each market's last prices, one line per market (at most 20)."""
+        lines = [
+            f"market {k}: " + "  ".join(f"{p:.3f}" for p in row)
+            for k, row in enumerate(self.prices()[:20])
+        ]
+        return "\n".join(lines)
+
+    def _check_role(self, role: str) -> None:
+        if role != ROLE:
+            raise KeyError(f"PricingModel has one role, 'firm'; got role {role!r}")
+
+
+def _state_weights(n: int, m: int, k: int) -> np.ndarray:
+    """``w[viewer, lag, firm]``: the viewer sees itself first, then the firms after it.
+
+    The digit of firm ``j`` at ``lag`` in viewer ``i``'s base-``m`` state number is
+    ``lag · n + ((j − i) mod n)``.
+    """
+    w = np.empty((n, k, n), dtype=np.int64)
+    for i in range(n):
+        for lag in range(k):
+            for j in range(n):
+                w[i, lag, j] = m ** (lag * n + (j - i) % n)
+    return w
+
+
+def _encode(history: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """State index of every viewer: ``[M, n]`` from histories ``[M, k, n]``."""
+    M, k, n = history.shape
+    return history.reshape(M, k * n) @ weights.reshape(n, k * n).T
+
+
+def _per_firm(name: str, value: float | Sequence[float], n: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must be one number or one per firm ({n}), got {list(arr)}")
+    return arr
+
+
+def _check_counts(**counts: int) -> None:
+    lowest = {"n_markets": 1, "n_firms": 2, "memory": 1}
+    for name, value in counts.items():
+        if isinstance(value, bool) or int(value) != value or value < lowest[name]:
+            raise ValueError(f"{name} must be an integer ≥ {lowest[name]}, got {value!r}")

@@ -1,0 +1,428 @@
+"""Tabular Q-learners playing a batch of repeated games, many periods per compiled call.
+
+Calvano et al.'s sessions last about two million periods. Driven one Python step at a time,
+every period costs the fixed overhead of the loop (~50–100 µs: the adapter, the population,
+the recorder) however few markets there are, so 1,000 sessions to convergence would take an
+hour. When a model *is* a batch of repeated games with a payoff table
+(:class:`~socialrl.contract.RepeatedGame`) and every one of its agents is driven by
+:class:`~socialrl.learners.tabular.QLearning`, :func:`compiled_sessions` instead runs whole
+chunks of periods inside one Numba loop.
+
+It is the same algorithm, not a second implementation: the loop calls the very functions
+that :class:`QLearning` compiles (:mod:`socialrl.learners.tabular_kernels`: the ε-greedy choice
+from one uniform, the Bellman update, the greedy-stability count), on the learners' own Q
+tables, with uniforms drawn from the learners' own generators in the order ``act`` draws them,
+and ε from the learners' own schedules. A test runs both paths from one seed and compares every
+table and every Q value bit for bit.
+
+Order of play, as in a Python step: in each period every agent chooses from the Q tables as
+they were, then the agents update in slot order. Agents with a table each never touch another
+session's table, so sessions can be played one after another (each stays in cache); a shared
+table makes the loop go period by period across sessions instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import get_num_threads, njit, prange
+
+from socialrl.contract import RepeatedGame
+from socialrl.learners.schedules import schedule_values
+from socialrl.learners.tabular import QLearning
+from socialrl.learners.tabular_kernels import _argmax_ties, _choose, _first_argmax, _td_update
+
+__all__ = ["SessionRunner", "compiled_sessions", "play_sessions", "play_sessions_parallel"]
+
+#: Uniforms drawn per compiled call are at most this many (memory: 8 bytes each).
+MAX_DRAWS_PER_CALL = 2_000_000
+#: Sessions played together, period by period (their tables and uniforms stay in cache).
+SESSION_BLOCK = 8
+
+
+def compiled_sessions(
+    model: Any, population: Any, *, learn: bool = True, stop_after: int | None = None
+) -> SessionRunner | None:
+    """A compiled runner for ``model`` and ``population``, or None where it does not apply.
+
+    It applies when the model describes itself as a :class:`RepeatedGame` (deterministic
+    payoffs, no episodes), has no other role, and every group of the role is a plain
+    :class:`QLearning` (subclasses may change ``act`` or ``learn``, so they take the ordinary
+    path).
+    """
+    describe = getattr(model, "repeated_game", None)
+    if describe is None:
+        return None
+    game = describe()
+    if game is None or set(model.roles) != {game.role}:
+        return None
+    groups = [(lrn, idx) for _n, role, lrn, idx in population.bound_groups if role == game.role]
+    if not groups or any(type(lrn) is not QLearning for lrn, _ in groups):
+        return None
+    return SessionRunner(game, groups, model.roles[game.role].n_agents, learn, stop_after)
+
+
+class SessionRunner:
+    """Plays chunks of periods of a :class:`RepeatedGame` with its Q-learners (see module doc).
+
+    Args:
+        game: The model's description of itself (its arrays are updated in place).
+        groups: ``(learner, slots or None)`` for each group of the role.
+        n_agents: Agents of the role.
+        learn: False plays without updating (evaluation).
+        stop_after: End a session once all its agents' greedy actions have been stable this
+            many periods (None: sessions never end early).
+
+    """
+
+    def __init__(
+        self,
+        game: RepeatedGame,
+        groups: list[tuple[QLearning, np.ndarray | None]],
+        n_agents: int,
+        learn: bool,
+        stop_after: int | None,
+    ) -> None:
+        self.game, self.learn = game, learn
+        self.stop_after = int(stop_after or 0)
+        self.learners = [lrn for lrn, _ in groups]
+        self.n_agents = n_agents
+        self.slots = [np.arange(n_agents) if idx is None else idx for _, idx in groups]
+        #: One learner driving the whole role: the kernel works on its arrays directly.
+        self.single = len(groups) == 1 and groups[0][1] is None
+        self.agent_group = np.empty(n_agents, dtype=np.int64)
+        self.agent_row = np.empty(n_agents, dtype=np.int64)
+        self.alpha = np.empty(n_agents)
+        self.gamma = np.empty(n_agents)
+        offset = 0
+        for g, (lrn, slots) in enumerate(zip(self.learners, self.slots, strict=True)):
+            self.agent_group[slots] = g
+            self.agent_row[slots] = lrn._rows + offset  # rows of the stacked Q tables
+            self.alpha[slots] = lrn.config.alpha
+            self.gamma[slots] = lrn.config.gamma
+            offset += lrn.q.shape[0]
+        shared = any(lrn.config.shared for lrn in self.learners)
+        # Tables of one agent each: sessions are independent, so play them in small blocks
+        # (their tables and uniforms stay in cache). A shared table: all sessions in lockstep.
+        self.own_tables = not shared
+        self.block = SESSION_BLOCK if self.own_tables else max(1, game.history.shape[0])
+        self.last_rewards = np.zeros(n_agents)
+        self.chunk = max(1, MAX_DRAWS_PER_CALL // n_agents)
+
+    def run(self, n_steps: int) -> tuple[int, float]:
+        """Play up to ``n_steps`` periods (fewer once every session has ended).
+
+        Returns:
+            ``(periods played, sum of all agents' rewards)``.
+
+        """
+        played, total = 0, 0.0
+        while played < n_steps and self.game.active.any():
+            steps, reward = self._call(min(self.chunk, n_steps - played))
+            played += steps
+            total += reward
+        return played, total
+
+    def _call(self, n: int) -> tuple[int, float]:
+        game, learners = self.game, self.learners
+        t0 = learners[0].t
+        track = bool(self.stop_after) or any(lrn._track_stable for lrn in learners)
+        if track and not all(lrn._track_stable for lrn in learners):
+            raise RuntimeError("stability is counted for some learners of the role, not all")
+        rng_states = [lrn._rng.bit_generator.state for lrn in learners]
+        draws = [lrn._rng.random((n, lrn.n_agents)) for lrn in learners]
+        eps = np.stack([schedule_values(lrn.config.epsilon, lrn.t, n) for lrn in learners])
+        if self.single:
+            lrn = learners[0]
+            q, u, td = lrn.q, draws[0], lrn._td
+            stable = lrn.stable if track else _EMPTY
+        else:  # gather the groups' arrays into the role's slot order, and back afterwards
+            q = np.concatenate([lrn.q for lrn in learners])
+            u = np.empty((n, self.n_agents))
+            td = np.empty(self.n_agents)
+            stable = np.empty(self.n_agents, dtype=np.int64) if track else _EMPTY
+            for lrn, slots, draw in zip(learners, self.slots, draws, strict=True):
+                u[:, slots] = draw
+                td[slots] = lrn._td
+                if track:
+                    stable[slots] = lrn.stable
+        parallel = self.own_tables and get_num_threads() > 1 and game.history.shape[0] > self.block
+        play = play_sessions_parallel if parallel else play_sessions
+        steps, total = play(
+            game.payoffs,
+            game.history,
+            game.state_weights,
+            game.active,
+            game.ended_at,
+            q,
+            self.agent_row,
+            self.agent_group,
+            self.alpha,
+            self.gamma,
+            eps,
+            u,
+            stable,
+            td,
+            self.learn,
+            self.stop_after,
+            t0,
+            self.last_rewards,
+            self.block,
+            self.own_tables,
+        )
+        if not self.single:
+            offset = 0
+            for lrn, slots in zip(learners, self.slots, strict=True):
+                lrn.q[:] = q[offset : offset + lrn.q.shape[0]]
+                offset += lrn.q.shape[0]
+                lrn._td[:] = td[slots]
+                if track:
+                    lrn.stable[:] = stable[slots]
+        if steps < n:  # every session ended early: give back the uniforms nobody used
+            for lrn, state in zip(learners, rng_states, strict=True):
+                lrn._rng.bit_generator.state = state
+                lrn._rng.random((steps, lrn.n_agents))
+        for lrn in learners:
+            lrn.t += steps
+        # Agents of sessions that ended before the last period were idle in it, as in a step.
+        ended = (game.ended_at >= 0) & (game.ended_at < t0 + steps)
+        idle = np.repeat(ended, game.n_players)
+        self.last_rewards[idle] = 0.0
+        if self.learn:
+            for lrn, slots in zip(learners, self.slots, strict=True):
+                lrn._td[idle[slots]] = np.nan
+        game.finish(steps, self.last_rewards)
+        return steps, total
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _observe(
+    history: np.ndarray, weights: np.ndarray, s: int, seat: int
+) -> int:  # pragma: no cover
+    """Seat ``seat``'s state index in session ``s``: ``Σ history[s, lag, j] · w[seat, lag, j]``."""
+    obs = 0
+    for lag in range(history.shape[1]):
+        for j in range(history.shape[2]):
+            obs += history[s, lag, j] * weights[seat, lag, j]
+    return obs
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _choose_and_greedy(
+    q: np.ndarray, k: int, s: int, epsilon: float, u: float
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    """:func:`_choose`'s action and, from the same scan, the greedy (lowest maximising) action.
+
+    The action is exactly ``_choose(q, k, s, epsilon, u)``; the greedy action is what
+    ``_first_argmax`` returns, computed in the same pass when the agent exploits.
+    """
+    if u < epsilon:
+        return _choose(q, k, s, epsilon, u), _first_argmax(q, k, s)
+    first = _first_argmax(q, k, s)
+    best = q[k, s, first]
+    for a in range(first + 1, q.shape[2]):
+        if q[k, s, a] == best:  # a tie (rare): break it as _choose does
+            return _argmax_ties(q, k, s, (u - epsilon) / (1.0 - epsilon)), first
+    return first, first
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _greedy_after_update(
+    q: np.ndarray, k: int, s: int, a: int, old: float, before: int
+) -> int:  # pragma: no cover - compiled
+    """The lowest maximising action of ``q[k, s]`` after ``q[k, s, a]`` changed from ``old``.
+
+    Only one value moved, so the new greedy action follows from the old one without a scan,
+    except when the greedy action's own value fell.
+    """
+    new = q[k, s, a]
+    if a == before:
+        return before if new >= old else _first_argmax(q, k, s)
+    top = q[k, s, before]
+    if new > top or (new == top and a < before):
+        return a
+    return before
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _play_block(
+    b0: int,
+    b1: int,
+    payoffs: np.ndarray,
+    history: np.ndarray,
+    weights: np.ndarray,
+    active: np.ndarray,
+    ended_at: np.ndarray,
+    q: np.ndarray,
+    rows: np.ndarray,
+    groups: np.ndarray,
+    alpha: np.ndarray,
+    gamma: np.ndarray,
+    eps: np.ndarray,
+    u: np.ndarray,
+    stable: np.ndarray,
+    td: np.ndarray,
+    learn: bool,
+    stop_after: int,
+    t0: int,
+    last_rewards: np.ndarray,
+    own_tables: bool,
+) -> tuple[int, float]:  # pragma: no cover - compiled
+    """Sessions ``b0 … b1 − 1``, period by period: every agent chooses, then all update."""
+    k, n = history.shape[1], history.shape[2]
+    n_steps = eps.shape[1]
+    n_actions = q.shape[2]
+    track = stable.shape[0] > 0
+    obs = np.empty((b1 - b0, n), dtype=np.int64)
+    acts = np.empty((b1 - b0, n), dtype=np.int64)
+    greedy = np.empty((b1 - b0, n), dtype=np.int64)
+    total = 0.0
+    played = 0
+    for t in range(n_steps):
+        playing = False
+        for s in range(b0, b1):
+            if not active[s]:
+                continue
+            playing = True
+            for seat in range(n):
+                i = s * n + seat
+                o = _observe(history, weights, s, seat)
+                obs[s - b0, seat] = o
+                a, g = _choose_and_greedy(q, rows[i], o, eps[groups[i], t], u[t, i])
+                acts[s - b0, seat] = a
+                greedy[s - b0, seat] = g
+        if not playing:
+            break
+        played = max(played, t + 1)
+        for s in range(b0, b1):
+            if not active[s]:
+                continue
+            joint = 0
+            scale = 1
+            for seat in range(n):
+                joint += acts[s - b0, seat] * scale
+                scale *= n_actions
+            for lag in range(k - 1, 0, -1):
+                for j in range(n):
+                    history[s, lag, j] = history[s, lag - 1, j]
+            for j in range(n):
+                history[s, 0, j] = acts[s - b0, j]
+            settled = stop_after > 0
+            for seat in range(n):
+                i = s * n + seat
+                reward = payoffs[seat, joint]
+                last_rewards[i] = reward
+                total += reward
+                if learn:
+                    row, o, a = rows[i], obs[s - b0, seat], acts[s - b0, seat]
+                    nxt = _observe(history, weights, s, seat)
+                    before = greedy[s - b0, seat] if own_tables else _first_argmax(q, row, o)
+                    old = q[row, o, a]
+                    td[i] = _td_update(q, row, o, a, reward, nxt, False, alpha[i], gamma[i])
+                    if track:
+                        same = _greedy_after_update(q, row, o, a, old, before) == before
+                        stable[i] = stable[i] + 1 if same else 0
+                if settled and stable[i] < stop_after:
+                    settled = False
+            if settled:
+                active[s] = False
+                ended_at[s] = t0 + t + 1
+    return played, total
+
+
+@njit(cache=True, nogil=True)
+def play_sessions(
+    payoffs: np.ndarray,
+    history: np.ndarray,
+    weights: np.ndarray,
+    active: np.ndarray,
+    ended_at: np.ndarray,
+    q: np.ndarray,
+    rows: np.ndarray,
+    groups: np.ndarray,
+    alpha: np.ndarray,
+    gamma: np.ndarray,
+    eps: np.ndarray,
+    u: np.ndarray,
+    stable: np.ndarray,
+    td: np.ndarray,
+    learn: bool,
+    stop_after: int,
+    t0: int,
+    last_rewards: np.ndarray,
+    block: int,
+    own_tables: bool,
+) -> tuple[int, float]:  # pragma: no cover - compiled
+    """Play ``eps.shape[1]`` periods of every active session; see the module docstring.
+
+    Agent ``i`` (slot ``session · n + seat``) uses row ``rows[i]`` of ``q``, learning rate
+    ``alpha[i]``, discount ``gamma[i]``, ε ``eps[groups[i], t]`` and uniform ``u[t, i]`` in
+    period ``t``. Sessions are played in blocks of ``block``, period by period within a block:
+    every agent of the block chooses before any of them updates, as in a Python step.
+
+    Returns:
+        ``(periods played, total reward)``: fewer periods than asked only when every session
+        has ended (the period of the last ending).
+
+    """
+    n_blocks = (history.shape[0] + block - 1) // block
+    played = np.zeros(n_blocks, dtype=np.int64)
+    totals = np.zeros(n_blocks)
+    for b in range(n_blocks):
+        b0 = b * block
+        played[b], totals[b] = _play_block(
+            b0, min(b0 + block, history.shape[0]),
+            payoffs, history, weights, active, ended_at, q, rows, groups, alpha, gamma, eps, u,
+            stable, td, learn, stop_after, t0, last_rewards, own_tables,
+        )  # fmt: skip
+    return _reduce(played, totals)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def play_sessions_parallel(
+    payoffs: np.ndarray,
+    history: np.ndarray,
+    weights: np.ndarray,
+    active: np.ndarray,
+    ended_at: np.ndarray,
+    q: np.ndarray,
+    rows: np.ndarray,
+    groups: np.ndarray,
+    alpha: np.ndarray,
+    gamma: np.ndarray,
+    eps: np.ndarray,
+    u: np.ndarray,
+    stable: np.ndarray,
+    td: np.ndarray,
+    learn: bool,
+    stop_after: int,
+    t0: int,
+    last_rewards: np.ndarray,
+    block: int,
+    own_tables: bool,
+) -> tuple[int, float]:  # pragma: no cover - compiled
+    """:func:`play_sessions` with blocks on all cores (only for tables of one agent each)."""
+    n_blocks = (history.shape[0] + block - 1) // block
+    played = np.zeros(n_blocks, dtype=np.int64)
+    totals = np.zeros(n_blocks)
+    for b in prange(n_blocks):
+        b0 = b * block
+        played[b], totals[b] = _play_block(
+            b0, min(b0 + block, history.shape[0]),
+            payoffs, history, weights, active, ended_at, q, rows, groups, alpha, gamma, eps, u,
+            stable, td, learn, stop_after, t0, last_rewards, own_tables,
+        )  # fmt: skip
+    return _reduce(played, totals)
+
+
+@njit(cache=True, nogil=True)
+def _reduce(played: np.ndarray, totals: np.ndarray) -> tuple[int, float]:  # pragma: no cover
+    """Most periods any block played, and the reward total summed in block order."""
+    total = 0.0
+    for r in totals:
+        total += r
+    return played.max(), total

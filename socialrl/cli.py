@@ -1,10 +1,11 @@
-"""The ``socialrl`` command: run, list, show and export studies.
+"""The ``socialrl`` command: run, list, show and export studies; open the app on them.
 
     socialrl run studies/maze_learning.toml [--backend local|sequential|ray] [--workers N]
                  [--out results] [--resume/--fresh] [--address ray://host:10001]
     socialrl list
     socialrl show results/maze_learning
     socialrl export results/maze_learning --format csv [--to exports/maze_learning]
+    socialrl app [results] [--port 8501]
 
 Errors in a study (unknown keys, wrong types, unknown names, parameters a model does not take,
 an empty sweep) are one line naming the file and key, before any run starts; the exit code is 2.
@@ -165,6 +166,30 @@ def export(
         console.print(str(path))
 
 
+@app.command("app")
+def open_app(
+    results: Annotated[Path, typer.Argument(help="Results folder (its studies are shown).")] = Path(
+        "results"
+    ),
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: 8501, or the next free one).")
+    ] = None,
+    address: Annotated[
+        str, typer.Option(help="Address to listen on (default: this machine only).")
+    ] = "127.0.0.1",
+) -> None:
+    """Open the analysis app (Streamlit) on a results folder, printing its URL; Ctrl-C stops it."""
+    import importlib.util
+
+    if importlib.util.find_spec("streamlit") is None or importlib.util.find_spec("plotly") is None:
+        _fail("the app needs the 'app' extra: pip install 'socialrl[app]'")
+    from socialrl.app.launch import serve
+
+    code = serve(results, port, address)
+    if code:
+        raise typer.Exit(code)
+
+
 def _print_summary(path: Path) -> None:
     from socialrl.study import load_results
 
@@ -185,12 +210,15 @@ def _print_summary(path: Path) -> None:
     summarize = registry.SUMMARIES.get(loaded.spec.model.name)
     if summarize is None or status["done"] == 0:
         return
-    table = registry.load(summarize)(loaded)
-    headers = [str(c).removeprefix("model.").removeprefix("population.") for c in table.columns]
-    rich_table = Table(*headers, title=f"{loaded.name}: summary")
-    for row in table.itertuples(index=False):
-        rich_table.add_row(*(_fmt(v) for v in row))
-    console.print(rich_table)
+    summary = registry.load(summarize)(loaded)
+    # A summary is one table, or several titled ones (e.g. outcomes and an impulse response).
+    tables = summary if isinstance(summary, dict) else {"summary": summary}
+    for title, table in tables.items():
+        headers = [str(c).removeprefix("model.").removeprefix("population.") for c in table.columns]
+        rich_table = Table(*headers, title=f"{loaded.name}: {title}")
+        for row in table.itertuples(index=False):
+            rich_table.add_row(*(_fmt(v) for v in row))
+        console.print(rich_table)
 
 
 def _fmt(value: object) -> str:

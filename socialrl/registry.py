@@ -24,12 +24,16 @@ __all__ = [
 
 MODELS: dict[str, str] = {
     "maze": "models.maze.model:MazeModel",
+    "pricing": "models.pricing.model:PricingModel",
+    "coordination": "models.coordination.model:CoordinationModel",
     "gymnasium": "socialrl.envs.gym_model:GymnasiumModel",
 }
 
 #: Model-specific study summaries (``socialrl show``): ``results → DataFrame``.
 SUMMARIES: dict[str, str] = {
     "maze": "models.maze.analysis:study_summary",
+    "pricing": "models.pricing.analysis:study_summary",
+    "coordination": "models.coordination.analysis:study_summary",
 }
 
 LEARNERS: dict[str, str] = {
@@ -40,6 +44,8 @@ LEARNERS: dict[str, str] = {
     "dyna_q": "socialrl.learners.dyna:DynaQ",
     "reinforce": "socialrl.learners.policy_gradient:Reinforce",
     "a2c": "socialrl.learners.policy_gradient:ActorCritic",
+    "tit_for_tat": "models.coordination.strategies:TitForTat",
+    "win_stay_lose_shift": "models.coordination.strategies:WinStayLoseShift",
 }
 
 

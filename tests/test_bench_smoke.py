@@ -25,6 +25,19 @@ def test_maze_benchmark_quick_run() -> None:
 
 
 @pytest.mark.slow
+def test_coordination_benchmark_quick_run() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_coordination.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "ns/agent-step" in out.stdout
+    assert "10,000" in out.stdout and "targets:" in out.stdout
+
+
+@pytest.mark.slow
 def test_study_overhead_benchmark_small_run() -> None:
     out = subprocess.run(
         [

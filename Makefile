@@ -11,14 +11,18 @@ VENV312 := .venv-py312
 TORCH  ?= torch==2.13.0
 
 STAMP    := $(VENV)/.installed
+# Debian's Chromium, driven headless by the app's browser test (tests/test_app_e2e.py).
+CHROMIUM := /usr/bin/chromium
 STAMP312 := $(VENV312)/.installed
 
 .PHONY: demo test test-fast lint format bench clean
 
 demo: $(STAMP)
 	$(VENV)/bin/socialrl run studies/maze_learning.toml
+	$(VENV)/bin/socialrl run studies/calvano2020_demo.toml
+	$(VENV)/bin/socialrl app results
 
-test: $(STAMP) $(STAMP312)
+test: $(STAMP) $(STAMP312) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -41,14 +45,17 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_maze.py
+	$(VENV)/bin/python bench/bench_coordination.py
 	$(VENV)/bin/python bench/bench_study_overhead.py
 	$(VENV)/bin/python bench/bench_dqn.py
+	$(VENV)/bin/python bench/bench_calvano.py
+	$(VENV)/bin/python bench/bench_app.py
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q "$(TORCH)"
-	$(VENV)/bin/python -m pip install -q -e '.[dev,deep,ray,interop]'
+	$(VENV)/bin/python -m pip install -q -e '.[dev,deep,ray,interop,app]'
 	touch $@
 
 $(STAMP312): pyproject.toml
@@ -57,6 +64,10 @@ $(STAMP312): pyproject.toml
 	$(VENV312)/bin/python -m pip install -q --upgrade pip
 	$(VENV312)/bin/python -m pip install -q --upgrade -e '.[dev]' 'mesa>=3.3,<4'
 	touch $@
+
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+	  || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 clean:
 	rm -rf $(VENV) $(VENV312) .pytest_cache .mypy_cache .ruff_cache results artifacts

@@ -115,14 +115,14 @@ def full_study(workers: int | None) -> None:
             )
         )
         periods = markets["converged_at"].where(markets["converged"]) - WINDOW
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # largest worker
         print(f"\n(3) baseline study, {len(markets)} sessions, local backend:")
         print(f"    wall time            {wall:8.1f} s   (target ≤ 180 s)")
         delta = markets["delta"]
         print(f"    Δ                    {delta.mean():8.3f}   s.d. {delta.std():.3f}")
         print(f"    converged            {markets['converged'].mean():8.1%}")
         print(f"    periods to converge  {periods.mean():8.3g}   (mean, without the final 100,000)")
-        print(f"    peak memory          {peak:8.0f} MB per worker (max resident set)")
+        print(f"    peak memory          {peak:8.0f} MB (largest worker's resident set)")
         session_periods = float(markets["converged_at"].clip(lower=0).sum())
         per = wall / session_periods * 1e9
         print(f"    session-periods      {session_periods:8.3g}  → {per:.1f} ns wall each")
@@ -137,13 +137,22 @@ def main() -> None:
     parser.add_argument("--python-periods", type=int, default=20_000)
     parser.add_argument("--full", action="store_true", help="also run the 1,000-session study")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="Numba threads for (1) (study workers use 1)"
+    )
     args = parser.parse_args()
+    import numba
+
+    numba.set_num_threads(args.threads)
 
     seconds, _ = lab_path(args.markets, args.periods)
     lab_ns = seconds / (args.markets * args.periods) * 1e9
     py_seconds = python_loop(args.python_periods)
     py_ns = py_seconds / args.python_periods * 1e9
-    print(f"(1) lab path: {args.markets} markets × {args.periods:,} periods in {seconds:.2f} s")
+    print(
+        f"(1) lab path: {args.markets} markets × {args.periods:,} periods in {seconds:.2f} s "
+        f"({args.threads} thread{'s' if args.threads > 1 else ''})"
+    )
     print(f"    {lab_ns:10.1f} ns per session-period")
     print(f"(2) per-session Python loop: {args.python_periods:,} periods in {py_seconds:.2f} s")
     print(f"    {py_ns:10.1f} ns per session-period")

@@ -58,7 +58,10 @@ def simulate(
         learn: False freezes the learners (evaluation runs).
         stop_when_stable: Stop once every learner's greedy policy has been stable for this many
             consecutive steps (each agent's greedy action in the states it visits unchanged;
-            learners without a ``stable_steps()`` method cannot use it).
+            learners without a ``stable_steps()`` method cannot use it). In a model of
+            independent sessions (:class:`~socialrl.contract.SessionModel`, e.g. the pricing
+            market's markets) each session ends on its own once its agents are stable, and
+            the run ends when every session has (Calvano et al.'s convergence rule).
         progress: Called with the step count every 1% of ``steps`` (for progress bars).
         compiled: Where the model is a batch of repeated games driven by tabular Q-learners,
             play many periods per compiled call (:mod:`socialrl.learners.tabular_sessions`);

@@ -410,7 +410,7 @@ def test_bad_planning_steps_are_named(bad: Any) -> None:
         ({"gamma": 1.5}, r"gamma \(discount factor\) must lie in \[0, 1\]"),
         ({"epsilon": 1.2}, r"epsilon must lie in \[0, 1\]"),
         ({"epsilon": {"kind": "cosine"}}, "epsilon kind must be one of"),
-        ({"init": "ones"}, "init must be a number, 'zeros' or an array"),
+        ({"init": "ones"}, "init must be a number, 'zeros', 'model' or an array"),
     ],
 )
 def test_bad_q_learning_hyperparameters_are_named(kwargs: dict[str, Any], match: str) -> None:

@@ -118,7 +118,9 @@ def test_batched_env_same_step_autoreset() -> None:
 
 
 def test_unknown_model_name_lists_allowed() -> None:
-    with pytest.raises(KeyError, match=r"unknown model 'mase'; allowed: gymnasium, maze"):
+    with pytest.raises(
+        KeyError, match=r"unknown model 'mase'; allowed: coordination, gymnasium, maze, pricing"
+    ):
         MultiAgentEnv("mase")
 
 

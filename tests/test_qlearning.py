@@ -162,7 +162,7 @@ def test_save_and_load_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
         ({"epsilon": -0.1}, r"epsilon must lie in \[0, 1\]"),
         ({"epsilon": {"kind": "cosine"}}, "epsilon kind must be one of"),
         ({"epsilon": {"kind": "linear", "start": 2.0}}, r"epsilon start must lie in \[0, 1\]"),
-        ({"init": "ones"}, "init must be a number, 'zeros' or an array"),
+        ({"init": "ones"}, "init must be a number, 'zeros', 'model' or an array"),
     ],
 )
 def test_bad_hyperparameters_are_named(kwargs: dict, match: str) -> None:  # type: ignore[type-arg]

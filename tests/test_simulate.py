@@ -24,7 +24,7 @@ def run(seed: int = 0, **kwargs):  # type: ignore[no-untyped-def]
 def test_same_seed_identical_tables_different_seed_different() -> None:
     a, b, c = run(1), run(1), run(2)
     for name, table in a.tables():
-        pd.testing.assert_frame_equal(table, getattr(b, name))
+        pd.testing.assert_frame_equal(table, dict(b.tables())[name])
     assert not a.episodes.equals(c.episodes)
 
 
@@ -79,8 +79,10 @@ def test_parquet_and_csv_round_trip(tmp_path) -> None:  # type: ignore[no-untype
     res.to_csv(tmp_path / "csv")
     back_pq, back_csv = Results.read(tmp_path / "pq"), Results.read(tmp_path / "csv")
     for name, table in res.tables():
-        pd.testing.assert_frame_equal(getattr(back_pq, name), table)
-        pd.testing.assert_frame_equal(getattr(back_csv, name), table, check_dtype=False)
+        pd.testing.assert_frame_equal(dict(back_pq.tables())[name], table, obj=name)
+        pd.testing.assert_frame_equal(
+            dict(back_csv.tables())[name], table, check_dtype=False, obj=name
+        )
     assert back_pq.meta["params"] == MAZE
     assert not list(tmp_path.rglob("*.tmp"))
 

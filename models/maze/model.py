@@ -37,9 +37,11 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import mesa
 import numpy as np
+import pandas as pd
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from models.maze.agents import Walker
+from models.maze.analysis import learned_tables
 from models.maze.layouts import Layout, LayoutError, get_layout
 from models.maze.theory import ACTIONS, MazeMDP, greedy_path_lengths, shortest_path_lengths
 from socialrl.contract import RoleSpec, RoleStep
@@ -342,6 +344,27 @@ class MazeModel(mesa.Model):
             "greedy_path_length": length,
             "greedy_optimal": length == self.optimal_path_length,
         }
+
+    def final_tables(self, population: Any) -> dict[str, pd.DataFrame]:
+        """What the walkers learned, as the run's extra tables (``policy``, ``learned_model``).
+
+        The app's maze view draws them: every recorded walker's greedy move and value in every
+        cell, and Dyna-Q's model of the maze (see :func:`models.maze.analysis.learned_tables`).
+        The greedy policy is evaluated in every state through the population, so any learner
+        gets its arrows (tabular learners read theirs from ``greedy_table()`` instead; the others
+        cost ``S`` greedy calls, like one policy report).
+        """
+
+        def greedy_moves() -> np.ndarray:
+            greedy = population.greedy_policy(ROLE)
+            moves = np.empty((self.n_walkers, self.mdp.n_states), dtype=np.int64)
+            for s in range(self.mdp.n_states):
+                moves[:, s] = greedy(self._as_observation(np.full(self.n_walkers, s)))
+            return moves
+
+        return learned_tables(
+            self.layout.to_text(), self.mdp, self.n_walkers, greedy_moves, population.bound_groups
+        )
 
     def render_text(self) -> str:
         """The maze as ASCII with walkers drawn as ``W`` (``*`` where several stand)."""

@@ -10,7 +10,6 @@ import numpy as np
 from models.pricing.model import PricingModel
 from socialrl.envs.gym_env import SingleAgentEnv
 from socialrl.envs.pettingzoo_env import ParallelEnv
-from socialrl.learners.fixed import FixedAction, RandomPolicy
 
 __all__ = ["PricingMarketEnv", "parallel_env", "rival_policy"]
 
@@ -26,7 +25,7 @@ def rival_policy(rival: Any, n_prices: int) -> Any:
 
     """
     if rival is None or rival == "random":
-        return RandomPolicy()
+        return None  # the single-agent view's default: uniformly random prices
     if isinstance(rival, str):
         if rival not in ("nash", "monopoly"):
             raise ValueError(
@@ -37,7 +36,8 @@ def rival_policy(rival: Any, n_prices: int) -> Any:
     if isinstance(rival, int | np.integer) and not isinstance(rival, bool):
         if not 0 <= rival < n_prices:
             raise ValueError(f"rival grid index must lie in [0, {n_prices}), got {rival}")
-        return FixedAction(int(rival))
+        index = int(rival)
+        return lambda obs: np.full(np.shape(obs)[0], index, dtype=np.int64)
     return rival
 
 

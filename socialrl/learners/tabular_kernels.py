@@ -97,9 +97,25 @@ def _td_update(
     gamma: float,
 ) -> float:  # pragma: no cover - compiled
     """``Q(s,a) ← Q(s,a) + α [r + γ max_a' Q(s',a') (1 − terminated) − Q(s,a)]``; returns TD."""
+    return _td_update_with(q, k, s, a, r, _max(q, k, s_next), terminated, alpha, gamma)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _td_update_with(
+    q: np.ndarray,
+    k: int,
+    s: int,
+    a: int,
+    r: float,
+    next_max: float,
+    terminated: bool,
+    alpha: float,
+    gamma: float,
+) -> float:  # pragma: no cover - compiled
+    """:func:`_td_update` given ``max_a' Q(s', a')`` (a caller that already knows it)."""
     target = r
     if not terminated:
-        target += gamma * _max(q, k, s_next)
+        target += gamma * next_max
     td = target - q[k, s, a]
     q[k, s, a] += alpha * td
     return td

@@ -31,7 +31,13 @@ from numba import get_num_threads, njit, prange
 from socialrl.contract import RepeatedGame
 from socialrl.learners.schedules import schedule_values
 from socialrl.learners.tabular import QLearning
-from socialrl.learners.tabular_kernels import _argmax_ties, _choose, _first_argmax, _td_update
+from socialrl.learners.tabular_kernels import (
+    _argmax_ties,
+    _first_argmax,
+    _first_at,
+    _max,
+    _td_update_with,
+)
 
 __all__ = ["SessionRunner", "compiled_sessions", "play_sessions", "play_sessions_parallel"]
 
@@ -213,43 +219,85 @@ def _observe(
 
 @njit(cache=True, nogil=True, inline="always")
 def _choose_and_greedy(
-    q: np.ndarray, k: int, s: int, epsilon: float, u: float
+    q: np.ndarray, k: int, s: int, epsilon: float, u: float, best: float
 ) -> tuple[int, int]:  # pragma: no cover - compiled
-    """:func:`_choose`'s action and, from the same scan, the greedy (lowest maximising) action.
+    """:func:`_choose`'s action and the greedy (lowest maximising) action, given the maximum.
 
-    The action is exactly ``_choose(q, k, s, epsilon, u)``; the greedy action is what
-    ``_first_argmax`` returns, computed in the same pass when the agent exploits.
+    The action is exactly ``_choose(q, k, s, epsilon, u)`` (same formula for the random
+    action, same tie-breaking) and the greedy action exactly ``_first_argmax(q, k, s)``;
+    knowing ``best = max_a q[k, s, a]`` spares both a scan.
     """
-    if u < epsilon:
-        return _choose(q, k, s, epsilon, u), _first_argmax(q, k, s)
-    first = _first_argmax(q, k, s)
-    best = q[k, s, first]
-    for a in range(first + 1, q.shape[2]):
-        if q[k, s, a] == best:  # a tie (rare): break it as _choose does
-            return _argmax_ties(q, k, s, (u - epsilon) / (1.0 - epsilon)), first
-    return first, first
+    n_actions = q.shape[2]
+    first = _first_at(q, k, s, best)
+    ties = 0
+    for a in range(first + 1, n_actions):
+        ties += q[k, s, a] == best
+    explores = u < epsilon
+    if ties > 0 and not explores:  # rare: break the tie as _choose does
+        return _argmax_ties(q, k, s, (u - epsilon) / (1.0 - epsilon)), first
+    # Both candidates computed and one selected: whether an agent explores is a coin flip
+    # that a branch would mispredict about half the time while ε is near ½.
+    scaled = u / epsilon if epsilon > 0.0 else 0.0
+    random_action = min(int(scaled * n_actions), n_actions - 1)
+    return (random_action if explores else first), first
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _greedy_after_update(
-    q: np.ndarray, k: int, s: int, a: int, old: float, before: int
-) -> int:  # pragma: no cover - compiled
-    """The lowest maximising action of ``q[k, s]`` after ``q[k, s, a]`` changed from ``old``.
+def _row_max(
+    q: np.ndarray, k: int, s: int, cache: np.ndarray, b: int, seat: int
+) -> float:  # pragma: no cover - compiled
+    """``max_a q[k, s, a]``, from the block's cache when it holds it (see ``_play_block``)."""
+    if cache.shape[2] == 0:
+        return _max(q, k, s)
+    value = cache[b, seat, s]
+    if np.isnan(value):
+        value = _max(q, k, s)
+        cache[b, seat, s] = value
+    return value
 
-    Only one value moved, so the new greedy action follows from the old one without a scan,
-    except when the greedy action's own value fell.
+
+@njit(cache=True, nogil=True, inline="always")
+def _settle(
+    q: np.ndarray,
+    k: int,
+    s: int,
+    a: int,
+    old: float,
+    before: int,
+    cache: np.ndarray,
+    b: int,
+    seat: int,
+) -> int:  # pragma: no cover - compiled
+    """The greedy action of row ``s`` after ``q[k, s, a]`` changed from ``old``; keeps the cache.
+
+    ``before`` is the row's lowest maximising action before the change. Only one value moved,
+    so the new greedy action and maximum follow from the old ones; a row is scanned (once)
+    only when the greedy action's own value fell.
     """
     new = q[k, s, a]
+    cached = cache.shape[2] > 0
     if a == before:
-        return before if new >= old else _first_argmax(q, k, s)
+        if new >= old:  # the maximum rose: still the greedy action
+            if cached:
+                cache[b, seat, s] = new
+            return before
+        best = _max(q, k, s)  # the maximum fell: find the new one
+        if cached:
+            cache[b, seat, s] = best
+        return _first_at(q, k, s, best)
     top = q[k, s, before]
-    if new > top or (new == top and a < before):
+    if new > top:
+        if cached:
+            cache[b, seat, s] = new
+        return a
+    if new == top and a < before:
         return a
     return before
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _play_block(
+    b: int,
     b0: int,
     b1: int,
     payoffs: np.ndarray,
@@ -272,7 +320,10 @@ def _play_block(
     last_rewards: np.ndarray,
     own_tables: bool,
 ) -> tuple[int, float]:  # pragma: no cover - compiled
-    """Sessions ``b0 … b1 − 1``, period by period: every agent chooses, then all update."""
+    """Block ``b``: sessions ``b0 … b1 − 1``, period by period (all choose, then all update).
+
+    ``b`` is the block's index (for the caller's bookkeeping).
+    """
     k, n = history.shape[1], history.shape[2]
     n_steps = eps.shape[1]
     n_actions = q.shape[2]
@@ -280,6 +331,14 @@ def _play_block(
     obs = np.empty((b1 - b0, n), dtype=np.int64)
     acts = np.empty((b1 - b0, n), dtype=np.int64)
     greedy = np.empty((b1 - b0, n), dtype=np.int64)
+    # Row maxima max_a Q(s, a) per agent and state, filled on first use and kept up to date
+    # through the agent's own updates (no other agent writes its table): most periods then
+    # need no scan of a row at all. NaN: not known yet. Shared tables scan every time.
+    n_cached = q.shape[1] if own_tables else 0
+    row_max = np.full((b1 - b0, n, n_cached), np.nan)
+    for s in range(b0, b1):  # then each period's update leaves the next observation here
+        for seat in range(n):
+            obs[s - b0, seat] = _observe(history, weights, s, seat)
     total = 0.0
     played = 0
     for t in range(n_steps):
@@ -290,9 +349,10 @@ def _play_block(
             playing = True
             for seat in range(n):
                 i = s * n + seat
-                o = _observe(history, weights, s, seat)
-                obs[s - b0, seat] = o
-                a, g = _choose_and_greedy(q, rows[i], o, eps[groups[i], t], u[t, i])
+                o = obs[s - b0, seat]
+                best = _row_max(q, rows[i], o, row_max, s - b0, seat)
+                uniform = u[t, i]
+                a, g = _choose_and_greedy(q, rows[i], o, eps[groups[i], t], uniform, best)
                 acts[s - b0, seat] = a
                 greedy[s - b0, seat] = g
         if not playing:
@@ -317,15 +377,19 @@ def _play_block(
                 reward = payoffs[seat, joint]
                 last_rewards[i] = reward
                 total += reward
+                nxt = _observe(history, weights, s, seat)
                 if learn:
                     row, o, a = rows[i], obs[s - b0, seat], acts[s - b0, seat]
-                    nxt = _observe(history, weights, s, seat)
                     before = greedy[s - b0, seat] if own_tables else _first_argmax(q, row, o)
                     old = q[row, o, a]
-                    td[i] = _td_update(q, row, o, a, reward, nxt, False, alpha[i], gamma[i])
+                    next_max = _row_max(q, row, nxt, row_max, s - b0, seat)
+                    td[i] = _td_update_with(
+                        q, row, o, a, reward, next_max, False, alpha[i], gamma[i]
+                    )
+                    after = _settle(q, row, o, a, old, before, row_max, s - b0, seat)
                     if track:
-                        same = _greedy_after_update(q, row, o, a, old, before) == before
-                        stable[i] = stable[i] + 1 if same else 0
+                        stable[i] = stable[i] + 1 if after == before else 0
+                obs[s - b0, seat] = nxt
                 if settled and stable[i] < stop_after:
                     settled = False
             if settled:
@@ -375,7 +439,7 @@ def play_sessions(
     for b in range(n_blocks):
         b0 = b * block
         played[b], totals[b] = _play_block(
-            b0, min(b0 + block, history.shape[0]),
+            b, b0, min(b0 + block, history.shape[0]),
             payoffs, history, weights, active, ended_at, q, rows, groups, alpha, gamma, eps, u,
             stable, td, learn, stop_after, t0, last_rewards, own_tables,
         )  # fmt: skip
@@ -412,7 +476,7 @@ def play_sessions_parallel(
     for b in prange(n_blocks):
         b0 = b * block
         played[b], totals[b] = _play_block(
-            b0, min(b0 + block, history.shape[0]),
+            b, b0, min(b0 + block, history.shape[0]),
             payoffs, history, weights, active, ended_at, q, rows, groups, alpha, gamma, eps, u,
             stable, td, learn, stop_after, t0, last_rewards, own_tables,
         )  # fmt: skip

@@ -1,0 +1,39 @@
+"""The lab's Streamlit app: a thin, cached view over :func:`socialrl.load_results`.
+
+Researchers explore results by looking. ``socialrl app [RESULTS]`` (or ``streamlit run app.py
+-- --results RESULTS``) opens five pages over every study below a results root:
+
+* **Studies** — status, runs done/failed, parameters swept, runtime, manifest;
+* **Explore** — learning curves with 95% bands across seeds, final-metric distributions and a
+  heatmap over two swept parameters, for any table and metric;
+* **Model views** — one small module per model (:mod:`socialrl.app.views`): the maze's learned
+  policy beside the optimal one and Dyna-Q's model; price paths and impulse responses; maps of
+  coordination;
+* **Run** — configure a small study, launch it with a progress bar;
+* **Export** — any table, filtered, as CSV or Parquet.
+
+Architecture (each module does one thing, and only the pages import Streamlit widgets):
+
+* :mod:`~socialrl.app.paths` — the results root and the confinement of every path below it;
+* :mod:`~socialrl.app.data` — finding, opening and loading studies (cached on path and mtime,
+  never pickle, clear :class:`~socialrl.app.data.StudyError` messages for broken studies);
+* :mod:`~socialrl.app.stats` — curves, final values and heatmaps as tidy frames (downsampled
+  for drawing, statistics from every row);
+* :mod:`~socialrl.app.charts` — Plotly figures from those frames;
+* :mod:`~socialrl.app.labels` — how parameters and values read on screen;
+* :mod:`~socialrl.app.ui` — the sidebar and messages every page shares;
+* :mod:`~socialrl.app.main` — page set-up and navigation; ``pages/`` — the five pages;
+* :mod:`~socialrl.app.views` — the registry ``model name → view`` and one module per model;
+* :mod:`~socialrl.app.launch` — ``socialrl app``: ``streamlit run`` on the packaged entry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["ENTRY", "PAGES"]
+
+#: The entry script that ``streamlit run`` executes (the repository's ``app.py`` does the same).
+ENTRY = Path(__file__).resolve().parent / "streamlit_app.py"
+#: The folder of the page scripts.
+PAGES = Path(__file__).resolve().parent / "pages"

@@ -1,0 +1,357 @@
+"""Finding, opening and loading studies for the app: cached, confined, never a traceback.
+
+Everything here goes through :func:`socialrl.load_results` (the manifest, the spec, the runs
+table, the table names, the store's file layout); what the app adds is
+
+* **caching** keyed on the study's path and a *signature* of its files (modification times of
+  ``manifest.json`` and ``runs/``: a run folder appears by a rename into ``runs/``, which
+  changes that folder's mtime), so a study that grows while it runs is reloaded, and nothing
+  is loaded twice otherwise;
+* **a fast table loader**: one Parquet read per run with PyArrow, one concatenation, and the
+  run's keys (``run_id``, ``replication``, ``seed``, parameters) attached as categorical
+  columns by run index — the same rows and columns as :meth:`StudyResults.table
+  <socialrl.study.StudyResults.table>`, several times faster and smaller for large tables;
+* **confinement and clear errors**: study names are single folder names below the results
+  root, every file of a study must resolve inside the root (links included), and a missing,
+  partial or corrupt study becomes a :class:`StudyError` with a message for the page, never a
+  traceback. Nothing is unpickled: the files read are JSON and Parquet.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import streamlit as st
+
+from socialrl.app.paths import OutsideRootError, confine
+from socialrl.study import StudyResults, load_results
+
+__all__ = [
+    "LoadedTable",
+    "Study",
+    "StudyError",
+    "describe_time",
+    "find_studies",
+    "open_study",
+    "read_table",
+]
+
+#: Errors that reading a broken study may raise (JSON, Parquet, pydantic, the file system).
+_BROKEN = (OSError, ValueError, KeyError, TypeError, IndexError, pa.ArrowException)
+_READ_THREADS = 4
+
+
+class StudyError(Exception):
+    """A study the app cannot show; the message says why, for the page."""
+
+
+@dataclass(frozen=True)
+class LoadedTable:
+    """A table of a study, with what the page should say about it.
+
+    Attributes:
+        frame: Every finished run's rows, with ``run_id``, ``replication``, ``seed`` and the
+            parameters as columns.
+        notes: Warnings for the page (runs whose file could not be read and were left out).
+        runs: Number of runs the table's rows come from.
+
+    """
+
+    frame: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    runs: int = 0
+
+
+def signature(path: Path) -> tuple[int, int, int]:
+    """What changes when a study's files change: mtimes of the manifest and ``runs/``."""
+    stamps = []
+    for item in (path / "manifest.json", path / "runs", path):
+        try:
+            stamps.append(item.stat().st_mtime_ns)
+        except OSError:
+            stamps.append(0)
+    return (stamps[0], stamps[1], stamps[2])
+
+
+# ---------------------------------------------------------------------- opening
+def _results(path: Path) -> StudyResults:
+    """``load_results(path)``, or a :class:`StudyError` saying what is wrong with the study."""
+    if not path.is_dir():
+        raise StudyError(f"there is no study folder {path.name!r} (it may have been removed)")
+    if not (path / "manifest.json").exists():
+        if (path / "runs").is_dir():
+            raise StudyError(
+                f"study {path.name!r} has runs but no manifest.json: it is being created, or "
+                "its manifest was lost (run the study again to rewrite it)"
+            )
+        raise StudyError(f"{path.name!r} is not a study's results folder (no manifest.json)")
+    try:
+        results = load_results(path)
+        results.runs  # noqa: B018 - reads every run.json: a corrupt one shows here
+    except _BROKEN as err:
+        raise StudyError(
+            f"study {path.name!r} is corrupt and cannot be read: {_first(err)}"
+        ) from None
+    return results
+
+
+def _first(err: BaseException) -> str:
+    """The first line of an error, with its type (pydantic errors run over many lines)."""
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}"
+
+
+def _check_links(path: Path, root: Path) -> None:
+    """Refuse a study with any file or folder that resolves outside the results root."""
+    items = [path / "manifest.json", path / "runs"]
+    runs = path / "runs"
+    if runs.is_dir():
+        for run in runs.iterdir():
+            items.append(run)
+            if run.is_dir():
+                items.extend(run.iterdir())
+    for item in items:
+        try:
+            confine(item, root)
+        except OutsideRootError:
+            raise StudyError(
+                f"study {path.name!r} links outside the results root "
+                f"({item.relative_to(path)} → {item.resolve()}); refused"
+            ) from None
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _info(path_text: str, root_text: str, sig: tuple[int, int, int]) -> dict[str, Any]:
+    """Plain facts about a study for the pages (cached; everything JSON-like)."""
+    path, root = Path(path_text), Path(root_text)
+    _check_links(path, root)
+    results = _results(path)
+    runs = results.runs
+    status = results.status()
+    seconds = pd.to_numeric(runs["seconds"], errors="coerce")
+    swept = results.swept
+    values = {k: _distinct(runs[k]) for k in swept if k in runs.columns}
+    manifest = results.manifest
+    return {
+        "name": results.name,
+        "folder": path.name,
+        "model": results.spec.model.name,
+        "model_params": dict(results.spec.model.params),
+        "learners": sorted({g.learner for g in results.spec.population}),
+        "description": results.spec.description,
+        "swept": swept,
+        "swept_values": values,
+        "table_names": results.table_names,
+        "parameter_columns": results.parameter_columns,
+        "status": status,
+        "runs": len(runs),
+        "runtime_s": float(np.nansum(seconds)),
+        "created": manifest.get("created"),
+        "updated": manifest.get("updated"),
+        "manifest": manifest,
+    }
+
+
+def _distinct(column: pd.Series) -> list[Any]:
+    """A parameter's distinct values, numbers sorted numerically."""
+    values = list(pd.unique(column.dropna()))
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=str)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _runs(path_text: str, sig: tuple[int, int, int]) -> pd.DataFrame:
+    return _results(Path(path_text)).runs
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study below the results root, opened through :func:`open_study`.
+
+    Every method reads through the caches, keyed on the study's path and file signature.
+    """
+
+    path: Path
+    root: Path
+
+    @property
+    def folder(self) -> str:
+        """The study's folder name (its name in URLs and selections)."""
+        return self.path.name
+
+    def signature(self) -> tuple[int, int, int]:
+        """The cache key part that changes with the study's files."""
+        return signature(self.path)
+
+    def info(self) -> dict[str, Any]:
+        """Name, model, swept parameters and their values, tables, status, runtime, manifest."""
+        return _info(str(self.path), str(self.root), self.signature())
+
+    def runs(self) -> pd.DataFrame:
+        """One row per run (status, seed, parameters, timings, errors)."""
+        return _runs(str(self.path), self.signature())
+
+    def table(self, name: str) -> LoadedTable:
+        """A table of every finished run (``runs`` gives the runs table)."""
+        return _table(str(self.path), name, self.signature())
+
+    def has_table(self, name: str) -> bool:
+        """Whether some finished run wrote the table."""
+        return name == "runs" or name in self.info()["table_names"]
+
+
+def open_study(root: Path, folder: str) -> Study:
+    """The study in ``root/folder`` (``"."`` when the root is itself a study).
+
+    Raises:
+        StudyError: for a name that is not one folder below the root, a path or link leading
+            outside it, or a missing, partial-without-manifest or corrupt study.
+
+    """
+    if folder != "." and (not folder or "/" in folder or "\\" in folder or folder in ("..",)):
+        raise StudyError(f"{folder!r} is not a study folder name")
+    try:
+        path = confine(root / folder, root)
+    except OutsideRootError as err:
+        raise StudyError(str(err)) from None
+    study = Study(path=path, root=root)
+    study.info()  # raises StudyError for a broken study
+    return study
+
+
+def find_studies(root: Path) -> list[dict[str, Any]]:
+    """Every study at or directly below ``root``, healthy or not, for the Studies page.
+
+    Returns:
+        One dict per folder with a ``manifest.json`` or a ``runs/`` folder: ``folder``,
+        ``state`` (``complete``, ``partial``, ``failed runs``, ``broken``), ``message``
+        (why a broken study cannot be shown) and, for readable studies, :meth:`Study.info`.
+
+    """
+    if not root.is_dir():
+        return []
+    candidates = [root] if (root / "manifest.json").exists() else []
+    if not candidates:
+        for child in sorted(root.iterdir()):
+            if child.name.startswith(".") or not child.is_dir():
+                continue
+            if (child / "manifest.json").exists() or (child / "runs").is_dir():
+                candidates.append(child)
+    out = []
+    for path in candidates:
+        folder = "." if path == root else path.name
+        entry: dict[str, Any] = {"folder": folder, "message": ""}
+        try:
+            info = open_study(root, folder).info()
+        except StudyError as err:
+            entry.update(state="broken", message=str(err))
+        else:
+            status = info["status"]
+            if status["pending"]:
+                state = "partial"
+            elif status["failed"]:
+                state = "failed runs"
+            else:
+                state = "complete"
+            entry.update(info, state=state, folder=folder)
+        out.append(entry)
+    return out
+
+
+# ---------------------------------------------------------------------- loading tables
+@st.cache_data(show_spinner=False, max_entries=8)  # a few large tables at most in memory
+def _table(path_text: str, name: str, sig: tuple[int, int, int]) -> LoadedTable:
+    return read_table(Path(path_text), name)
+
+
+def read_table(path: Path, name: str) -> LoadedTable:
+    """Load one table of every finished run (uncached; the pages use :meth:`Study.table`).
+
+    Runs whose file is missing or unreadable are left out *and named* in the notes, so a
+    damaged run never silently changes the statistics.
+
+    Raises:
+        StudyError: for a study that cannot be read, or a table it does not have.
+
+    """
+    results = _results(path)
+    if name == "runs":
+        return LoadedTable(results.runs, (), len(results.runs))
+    names = results.table_names
+    if name not in names:
+        raise StudyError(f"this study has no {name!r} table; its tables: {', '.join(names)}")
+    runs = results.runs
+    done = runs[runs["status"] == "done"].reset_index(drop=True)
+    files = [results.store.runs_dir / run_id / f"{name}.parquet" for run_id in done["run_id"]]
+    standard = name in ("steps", "episodes", "agents")
+    notes: list[str] = []
+
+    def read(file: Path) -> pa.Table | str | None:
+        if not file.exists():
+            return f"{file.parent.name}: no {name}.parquet" if standard else None
+        try:
+            return pq.read_table(file)
+        except _BROKEN as err:
+            return f"{file.parent.name}: {_first(err)}"
+
+    with ThreadPoolExecutor(_READ_THREADS) as pool:
+        parts = list(pool.map(read, files))
+    keep = [i for i, part in enumerate(parts) if isinstance(part, pa.Table)]
+    bad = [part for part in parts if isinstance(part, str)]
+    if bad:
+        notes.append(
+            f"{len(bad)} finished run(s) left out: their {name} table could not be read ("
+            + "; ".join(bad[:3])
+            + (" …" if len(bad) > 3 else "")
+            + ")"
+        )
+    tables = [parts[i] for i in keep]
+    if not tables:
+        return LoadedTable(pd.DataFrame(columns=["run_id"]), tuple(notes), 0)
+    try:
+        stacked = pa.concat_tables(tables, promote_options="permissive")
+    except pa.ArrowException as err:
+        raise StudyError(f"the runs' {name} tables do not fit together: {_first(err)}") from None
+    lengths = np.array([t.num_rows for t in tables])  # type: ignore[union-attr]
+    codes = np.repeat(np.arange(len(keep), dtype=np.int32), lengths)
+    keys = done.iloc[keep].reset_index(drop=True)
+    stacked = stacked.add_column(0, "run_id", _spread(keys["run_id"], codes))
+    for column in ["replication", "seed", *results.parameter_columns]:
+        stacked = stacked.append_column(column, _spread(keys[column], codes))
+    return LoadedTable(stacked.to_pandas(), tuple(notes), len(keep))
+
+
+def _spread(per_run: pd.Series, codes: np.ndarray) -> pa.Array:
+    """A per-run column over the runs' rows: numbers as numbers, the rest as a dictionary.
+
+    Built in Arrow, so the whole frame converts to pandas once (text columns become
+    categoricals: one small dictionary and an index per row, not a string per row).
+    """
+    if pd.api.types.is_numeric_dtype(per_run) or pd.api.types.is_bool_dtype(per_run):
+        return pa.array(per_run.to_numpy()[codes])
+    category = pd.Categorical(per_run.map(lambda v: v if v is None else str(v)))
+    indices = category.codes[codes]
+    return pa.DictionaryArray.from_arrays(
+        pa.array(indices, mask=indices < 0),
+        pa.array(category.categories.to_numpy(dtype=object), type=pa.string()),
+    )
+
+
+def describe_time(stamp: str | None) -> str:
+    """A manifest time stamp as ``YYYY-MM-DD HH:MM`` (the raw text if it does not parse)."""
+    if not stamp:
+        return ""
+    try:
+        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z").strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp

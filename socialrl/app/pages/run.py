@@ -1,0 +1,283 @@
+"""Run: configure a small study, launch it with a progress bar, find it under Studies.
+
+The page builds an ordinary study spec (:class:`socialrl.study.StudySpec`: a registered model
+and learner, their parameters, one swept parameter, seeds, a length) and hands it to
+:func:`socialrl.run_study` in this process (sequential backend), writing below the results
+folder like ``socialrl run``. It is meant for small studies — at most ``MAX_RUNS`` runs of
+``MAX_STEPS`` steps; larger ones belong in a study file run from the command line.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import time
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from socialrl import registry
+from socialrl.app import ui
+from socialrl.app.paths import OutsideRootError, confine
+from socialrl.study import SpecError, StudyLockedError, StudySpec, parse_study, run_study
+
+MAX_RUNS = 50
+MAX_STEPS = 200_000
+#: Fixed parameters the form starts from, per model and learner (small and quick).
+MODEL_PRESETS: dict[str, dict[str, Any]] = {
+    "maze": {"layout": "dyna", "n_walkers": 4, "max_episode_steps": 200},
+}
+LEARNER_PRESETS: dict[str, dict[str, Any]] = {
+    "q_learning": {"alpha": 0.5, "gamma": 0.95},
+    "dyna_q": {"alpha": 0.5, "gamma": 0.95, "planning_steps": 10},
+}
+NONE = "(none: replications only)"
+
+
+def parameters(target: str, kind: str) -> list[str]:
+    """Constructor parameters of a registered model or learner (what a sweep may vary)."""
+    table = registry.MODELS if kind == "model" else registry.LEARNERS
+    try:
+        cls = registry.load(table[target])
+    except (ImportError, AttributeError):
+        return []
+    return [p for p in inspect.signature(cls).parameters if p not in ("self", "rng")]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def roles(model: str, params_json: str) -> list[str]:
+    """The roles of a model built with these parameters (the groups need them by name)."""
+    build = registry.model_factory(model, json.loads(params_json))
+    return list(build(np.random.default_rng(0)).roles)
+
+
+def _json(label: str, text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{label}: not valid JSON ({err.msg} at column {err.colno})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f'{label}: expected a JSON object like {{"alpha": 0.5}}')
+    return value
+
+
+def parse_values(text: str) -> list[Any]:
+    """Comma-separated sweep values: numbers, true/false, JSON objects, or plain text."""
+    values: list[Any] = []
+    for part in _split(text):
+        try:
+            values.append(json.loads(part))
+        except json.JSONDecodeError:
+            values.append(part)
+    return values
+
+
+def _split(text: str) -> list[str]:
+    """Split on commas outside braces (so ``{"kind": "linear", …}`` stays one value)."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        parts.append(current.strip())
+    return [p for p in parts if p]
+
+
+def build_spec(form: dict[str, Any]) -> StudySpec:
+    """The study spec of the form's answers.
+
+    Raises:
+        ValueError: naming the field that is wrong (the page shows it); a
+            :class:`~socialrl.study.SpecError` names the key.
+
+    """
+    model_params = _json("model parameters", form["model_params"])
+    learner_params = _json("learner parameters", form["learner_params"])
+    try:
+        model_roles = roles(form["model"], json.dumps(model_params, sort_keys=True))
+    except Exception as err:  # the model's own message: a bad layout, a missing parameter …
+        raise ValueError(f"model {form['model']!r} cannot be built: {err}") from None
+    sweep: dict[str, list[Any]] = {}
+    if form["sweep"] != NONE:
+        values = parse_values(form["values"])
+        if not values:
+            raise ValueError(f"give the values of {form['sweep']}, separated by commas")
+        kind, name = form["sweep"].split(".", 1)
+        sweep[f"model.{name}" if kind == "model" else f"population.{model_roles[0]}.{name}"] = (
+            values
+        )
+    runs = form["seeds"] * max(1, len(next(iter(sweep.values()), [None])))
+    if runs > MAX_RUNS:
+        raise ValueError(f"{runs} runs: the Run page launches at most {MAX_RUNS}")
+    steps = int(form["steps"])
+    name = form["name"]
+    if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", name):
+        raise ValueError(
+            f"study name {name!r}: use letters, digits, '_', '-' and '.' (not first); it "
+            "becomes a folder below the results folder"
+        )
+    return parse_study(
+        {
+            "name": name,
+            "description": f"launched from the app: {form['model']} × {form['learner']}",
+            "seed": int(form["seed"]),
+            "replications": int(form["seeds"]),
+            "model": {"name": form["model"], "params": model_params},
+            "population": [
+                {"learner": form["learner"], "params": learner_params, "role": role}
+                for role in model_roles
+            ],
+            "sweep": {"grid": sweep},
+            "run": {
+                "steps": steps,
+                "record_every": max(1, steps // 100),
+                "snapshot_every": max(1, steps // 10),
+            },
+        },
+        source="the Run page",
+    )
+
+
+def launch(spec: StudySpec, replace: bool) -> None:
+    """Run the study with a progress bar, then point to it."""
+    root = ui.current_root()
+    try:
+        target = confine(root / spec.name, root)
+    except OutsideRootError as err:
+        st.error(str(err))
+        return
+    if (target / "manifest.json").exists() and not replace:
+        st.error(
+            f"A study named {spec.name!r} exists already: choose another name, or tick "
+            "'replace an existing study of this name'."
+        )
+        return
+    bar = st.progress(0.0, text="starting…")
+    state = {"todo": 1, "done": 0}
+
+    def on_start(todo: int, skipped: int) -> None:
+        state["todo"] = max(todo, 1)
+
+    def on_progress(run_id: str, step: int, total: int) -> None:
+        share = (state["done"] + (step / total if total else 0)) / state["todo"]
+        bar.progress(
+            min(share, 1.0),
+            text=f"run {state['done'] + 1} of {state['todo']}: step {step:,} of {total:,}",
+        )
+
+    def on_outcome(outcome: object) -> None:
+        state["done"] += 1
+        bar.progress(state["done"] / state["todo"], text=f"{state['done']} of {state['todo']} runs")
+
+    started = time.perf_counter()
+    try:
+        report = run_study(
+            spec,
+            out=root,
+            backend="sequential",
+            resume=not replace,
+            on_start=on_start,
+            on_progress=on_progress,
+            on_outcome=on_outcome,
+        )
+    except (SpecError, StudyLockedError, ValueError, TypeError, KeyError) as err:
+        bar.empty()
+        st.error(f"The study did not start: {err}")
+        return
+    bar.progress(1.0, text="done")
+    message = (
+        f"Study **{spec.name}**: {report.done} runs done, {report.failed} failed, in "
+        f"{time.perf_counter() - started:.1f} s — written to `{report.path}`."
+    )
+    (st.warning if report.failed else st.success)(message)
+    st.session_state["_select_study"] = spec.name
+    st.page_link(ui.page("studies"), label="See it under Studies", icon=":material/folder_open:")
+
+
+def render() -> None:
+    """The Run page."""
+    st.title("Run a small study")
+    st.caption(
+        f"At most {MAX_RUNS} runs of {MAX_STEPS:,} steps, in this process; results go to "
+        f"`{ui.current_root()}`. Larger studies: write a study file and `socialrl run` it."
+    )
+    models = sorted(registry.MODELS)
+    learners = sorted(registry.LEARNERS)
+    a, b = st.columns(2)
+    with a:
+        model = st.selectbox("Model", models, index=models.index("maze"), key="run_model")
+    with b:
+        learner = st.selectbox(
+            "Learner", learners, index=learners.index("q_learning"), key="run_learner"
+        )
+    sweepable = [f"model.{p}" for p in parameters(model, "model")] + [
+        f"learner.{p}" for p in parameters(learner, "learner")
+    ]
+    with st.form("run_form"):
+        name = st.text_input("Study name", value=f"{model}_{learner}", key="run_name")
+        c, d = st.columns(2)
+        with c:
+            model_params = st.text_area(
+                "Model parameters (JSON)",
+                value=json.dumps(MODEL_PRESETS.get(model, {})),
+                key=f"run_model_params_{model}",
+            )
+        with d:
+            learner_params = st.text_area(
+                "Learner parameters (JSON)",
+                value=json.dumps(LEARNER_PRESETS.get(learner, {})),
+                key=f"run_learner_params_{learner}",
+            )
+        e, f = st.columns(2)
+        with e:
+            default = "learner.epsilon" if "learner.epsilon" in sweepable else NONE
+            options = [NONE, *sweepable]
+            sweep = st.selectbox(
+                "Parameter to sweep", options, index=options.index(default), key="run_sweep"
+            )
+        with f:
+            values = st.text_input(
+                "Its values (comma-separated)", value="0.05, 0.2", key="run_values"
+            )
+        g, h, i = st.columns(3)
+        with g:
+            seeds = st.number_input("Seeds per setting", 1, 20, 2, key="run_seeds")
+        with h:
+            steps = st.number_input("Steps per run", 10, MAX_STEPS, 1000, step=100, key="run_steps")
+        with i:
+            seed = st.number_input("Study seed", 0, 2**31 - 1, 0, key="run_seed")
+        replace = st.checkbox("Replace an existing study of this name", key="run_replace")
+        submitted = st.form_submit_button("Launch", type="primary")
+    if not submitted:
+        return
+    form = {
+        "name": name.strip(),
+        "model": model,
+        "learner": learner,
+        "model_params": model_params,
+        "learner_params": learner_params,
+        "sweep": sweep,
+        "values": values,
+        "seeds": int(seeds),
+        "steps": int(steps),
+        "seed": int(seed),
+    }
+    try:
+        spec = build_spec(form)
+    except ValueError as err:
+        st.error(str(err))
+        return
+    launch(spec, replace)
+
+
+if __name__ == "__main__":
+    render()

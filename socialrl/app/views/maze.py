@@ -1,0 +1,475 @@
+"""The maze view: the lecture's pictures of a policy, its values, and a learned model.
+
+For one run and one walker (the run's ``policy`` table, written by
+:meth:`MazeModel.final_tables <models.maze.model.MazeModel.final_tables>`):
+
+* the **learned greedy policy** as arrows on the maze, over a heatmap of the walker's values
+  ``V(s) = max_a Q(s, a)``; arrows that are not optimal are red, and the greedy path from the
+  start is drawn;
+* the **optimal policy** beside it: value iteration on the same maze (redrawn from the
+  table, so random mazes work too) with the learners' γ, over ``V*``; BFS distances on hover;
+* **Dyna-Q's learned model** (``learned_model`` table): the transitions the walker believes in,
+  as arrows from each cell, over how often it tried them, with the rewards it expects;
+* across **all runs**, the share of cells whose greedy move is optimal, per setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from models.maze.analysis import greedy_path, layout_from_policy, maze_mdp, optimal_policy
+from models.maze.theory import ACTION_NAMES, ACTIONS
+from socialrl.app import charts
+from socialrl.app.data import Study
+from socialrl.app.labels import column_label
+from socialrl.app.views.common import param, pick_run, table_or_message
+
+TITLE = "Maze: learned policy, optimal policy, learned model"
+WALL = "#3b3b3b"
+ARROW_OK, ARROW_WRONG, ARROW_OPTIMAL = "#111111", "#d62728", "#111111"
+#: Marker angle (degrees clockwise from up) of each move: up, down, left, right.
+HEADING = (0, 180, 270, 90)
+#: Light colours only, so that dark arrows stay visible on every cell.
+VALUE_SCALE = [[0.0, "#fff7e0"], [0.5, "#c7e9b4"], [1.0, "#41b6c4"]]
+
+
+# ---------------------------------------------------------------------- theory (cached)
+@st.cache_data(show_spinner=False, max_entries=64)
+def solve(layout: str, rewards: tuple[float, float, float, float], gamma: float) -> pd.DataFrame:
+    """Value iteration and BFS on a layout (cached: a study has few distinct mazes)."""
+    step, goal, trap, slip = rewards
+    mdp = maze_mdp(layout, step_reward=step, goal_reward=goal, trap_reward=trap, slip=slip)
+    return optimal_policy(mdp, gamma)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def path_of(
+    layout: str, rewards: tuple[float, float, float, float], policy: tuple[int, ...]
+) -> list[int]:
+    """The greedy path from the start under a policy (one action per state)."""
+    step, goal, trap, slip = rewards
+    mdp = maze_mdp(layout, step_reward=step, goal_reward=goal, trap_reward=trap, slip=slip)
+    return greedy_path(mdp, np.asarray(policy))
+
+
+def _rewards(run: pd.Series, params: dict[str, Any]) -> tuple[float, float, float, float]:
+    return (
+        float(param(run, "step_reward", -1.0, params)),
+        float(param(run, "goal_reward", 0.0, params)),
+        float(param(run, "trap_reward", -100.0, params)),
+        float(param(run, "slip", 0.0, params)),
+    )
+
+
+# ---------------------------------------------------------------------- drawing
+def maze_figure(
+    cells: pd.DataFrame,
+    shape: tuple[int, int],
+    values: np.ndarray,
+    value_range: tuple[float, float],
+    arrows: list[tuple[int, int, int, str]],
+    title: str,
+    hover: list[str],
+    path: list[tuple[int, int]] | None = None,
+    value_label: str = "V(s)",
+    span: tuple[float, float] = (-0.32, 0.22),
+) -> go.Figure:
+    """A maze: walls dark, open cells coloured by value, arrows, S/G/T marks, a path.
+
+    Args:
+        cells: One row per state: ``row, col, cell`` (the layout character).
+        shape: ``(rows, cols)`` of the grid.
+        values: One value per state (NaN: no colour).
+        value_range: Colour scale limits (shared by side-by-side mazes).
+        arrows: ``(row, col, action, colour)`` per arrow.
+        title: Figure title.
+        hover: One hover text per state.
+        path: ``(row, col)`` cells of a path to draw, in order.
+        value_label: Colour bar title.
+        span: Where arrows start and end along their move (see :func:`_arrows`).
+
+    """
+    rows, cols = shape
+    grid = np.full(shape, np.nan)
+    text = np.full(shape, "", dtype=object)
+    r, c = cells["row"].to_numpy(int), cells["col"].to_numpy(int)
+    grid[r, c] = values
+    text[r, c] = hover
+    walls = np.where(np.isnan(grid) & ~_open(cells, shape), 1.0, np.nan)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            z=walls,
+            colorscale=[[0, WALL], [1, WALL]],
+            showscale=False,
+            hoverinfo="skip",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=grid,
+            zmin=value_range[0],
+            zmax=value_range[1],
+            colorscale=VALUE_SCALE,
+            colorbar={"title": {"text": value_label}, "thickness": 12},
+            text=text,
+            hovertemplate="%{text}<extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    marks = cells[cells["cell"].isin(["S", "G", "T"])]
+    fig.add_trace(
+        go.Scatter(
+            x=marks["col"],
+            y=marks["row"],
+            mode="text",
+            text=marks["cell"],
+            textfont={"size": 18, "color": "#b30000"},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    if path and len(path) > 1:
+        fig.add_trace(
+            go.Scatter(
+                x=[p[1] for p in path],
+                y=[p[0] for p in path],
+                mode="lines",
+                line={"color": "rgba(255, 127, 14, 0.55)", "width": 6},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    for colour in dict.fromkeys(a[3] for a in arrows):
+        fig.add_traces(_arrows([a for a in arrows if a[3] == colour], colour, span))
+    size = 46
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        width=None,
+        height=max(260, rows * size + 90),
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        plot_bgcolor="white",
+    )
+    fig.update_xaxes(visible=False, range=[-0.5, cols - 0.5], constrain="domain")
+    fig.update_yaxes(
+        visible=False, range=[rows - 0.5, -0.5], scaleanchor="x", scaleratio=1, constrain="domain"
+    )
+    return fig
+
+
+def _arrows(
+    arrows: list[tuple[int, int, int, str]], colour: str, span: tuple[float, float] = (-0.32, 0.22)
+) -> list[go.Scatter]:
+    """Arrows of one colour as two traces: shafts, and heads turned in the move's direction.
+
+    Two traces draw hundreds of arrows at once, where one Plotly annotation per arrow would
+    cost seconds to build. ``span``: where the shaft starts and ends along the move, in cells
+    from the centre (a policy's arrow crosses its cell; a model's arrows radiate from the
+    centre, one per move tried).
+    """
+    start, end = span
+    shaft_x: list[float | None] = []
+    shaft_y: list[float | None] = []
+    head_x, head_y, angle = [], [], []
+    for row, col, action, _ in arrows:
+        dr, dc = ACTIONS[action]
+        shaft_x += [col + start * dc, col + end * dc, None]
+        shaft_y += [row + start * dr, row + end * dr, None]
+        head_x.append(col + end * dc)
+        head_y.append(row + end * dr)
+        angle.append(HEADING[action])
+    common: dict[str, Any] = {"hoverinfo": "skip", "showlegend": False}
+    return [
+        go.Scatter(
+            x=shaft_x, y=shaft_y, mode="lines", line={"color": colour, "width": 2.5}, **common
+        ),
+        go.Scatter(
+            x=head_x,
+            y=head_y,
+            mode="markers",
+            marker={"symbol": "triangle-up", "angle": angle, "size": 11, "color": colour},
+            name="policy",
+            **common,
+        ),
+    ]
+
+
+def _open(cells: pd.DataFrame, shape: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[cells["row"].to_numpy(int), cells["col"].to_numpy(int)] = True
+    return mask
+
+
+def _is_optimal(actions: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    return ((masks >> actions) & 1).astype(bool)
+
+
+# ---------------------------------------------------------------------- sections
+def policy_section(study: Study, policy: pd.DataFrame) -> tuple[pd.Series, int] | None:
+    """Learned policy beside the optimal one, for a chosen run and walker."""
+    run = pick_run(study, "maze", among=policy["run_id"].astype(str).unique())
+    if run is None:
+        return None
+    mine = policy[policy["run_id"] == run["run_id"]]
+    walkers = sorted(mine["agent"].unique())
+    agent = int(
+        st.selectbox(
+            "Walker",
+            walkers,
+            key="maze_walker",
+            help=f"The run recorded the policies of walkers {walkers[0]}–{walkers[-1]}.",
+        )
+    )
+    walker = mine[mine["agent"] == agent].sort_values("state")
+    params = study.info()["model_params"]
+    layout = layout_from_policy(walker)
+    gamma = float(param(run, "gamma", 0.95, params))
+    rewards = _rewards(run, params)
+    optimal = solve(layout, rewards, gamma)
+    shape = (int(walker["grid_rows"].iloc[0]), int(walker["grid_cols"].iloc[0]))
+    live = ~optimal["terminal"].to_numpy()
+    learned = walker["greedy_action"].to_numpy(int)
+    good = _is_optimal(learned, optimal["optimal_actions"].to_numpy(int))
+    values = walker["value"].to_numpy(float)
+    finite = np.concatenate([values[np.isfinite(values) & live], optimal["value"][live]])
+    value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    path = path_of(layout, rewards, tuple(int(a) for a in learned))
+    best = optimal["distance"].to_numpy()[path[0]]
+    reached = bool(optimal["terminal"].to_numpy()[path[-1]])
+    length = len(path) - 1
+    a, b, c = st.columns(3)
+    a.metric("greedy move optimal", f"{good[live].sum()} of {live.sum()} cells")
+    b.metric(
+        "greedy path from S",
+        f"{length} moves" if reached else "loops",
+        help="Following the arrows from the start, without slips.",
+    )
+    c.metric("shortest path (BFS)", f"{best} moves")
+    hover_learned = [
+        f"state {s} ({r}, {co})<br>V = {v:.3f}<br>greedy: {ACTION_NAMES[a_]}"
+        + ("" if ok or not lv else " (not optimal)")
+        for s, r, co, v, a_, ok, lv in zip(
+            walker["state"], walker["row"], walker["col"], values, learned, good, live, strict=True
+        )
+    ]
+    hover_optimal = [
+        f"state {s} ({r}, {co})<br>V* = {v:.3f}<br>optimal: "
+        + "/".join(ACTION_NAMES[k] for k in range(4) if m >> k & 1)
+        + f"<br>BFS distance {d}"
+        for s, r, co, v, m, d in zip(
+            optimal["state"],
+            optimal["row"],
+            optimal["col"],
+            optimal["value"],
+            optimal["optimal_actions"],
+            optimal["distance"],
+            strict=True,
+        )
+    ]
+    cells = walker[["row", "col", "cell"]]
+    cells_rc = [(int(r), int(c_)) for r, c_ in zip(walker["row"], walker["col"], strict=True)]
+    left, right = st.columns(2)
+    with left:
+        arrows = [
+            (r, c_, int(act), ARROW_OK if ok else ARROW_WRONG)
+            for (r, c_), act, ok, lv in zip(cells_rc, learned, good, live, strict=True)
+            if lv
+        ]
+        fig = maze_figure(
+            cells,
+            shape,
+            values,
+            value_range,
+            arrows,
+            f"Learned greedy policy, walker {agent}",
+            hover_learned,
+            path=[cells_rc[s] for s in path],
+            value_label="max_a Q(s,a)",
+        )
+        st.plotly_chart(fig, key="maze_learned")
+    with right:
+        arrows = [
+            (r, c_, int(act), ARROW_OPTIMAL)
+            for (r, c_), act, lv in zip(cells_rc, optimal["optimal_action"], live, strict=True)
+            if lv
+        ]
+        fig = maze_figure(
+            cells,
+            shape,
+            optimal["value"].to_numpy(float),
+            value_range,
+            arrows,
+            f"Optimal policy (value iteration, γ = {gamma:g})",
+            hover_optimal,
+            value_label="V*(s)",
+        )
+        st.plotly_chart(fig, key="maze_optimal")
+    st.caption(
+        "Arrows: the greedy move in each cell (red where it is not optimal); the orange line: "
+        "the greedy path from S. Colours: the values the walker learned, max_a Q(s, a), and "
+        "the optimal values V* on the same scale. Hover a cell for its numbers."
+    )
+    return run, agent
+
+
+def model_section(study: Study, run: pd.Series, agent: int) -> None:
+    """Dyna-Q's learned model of the maze for the chosen run and walker."""
+    st.subheader("The learned model (Dyna-Q)")
+    model = table_or_message(
+        study,
+        "learned_model",
+        "only Dyna-Q learners keep a model of the maze (learner `dyna_q`); Q-learning is "
+        "model-free.",
+    )
+    if model is None:
+        return
+    mine = model[model["run_id"].astype(str) == run["run_id"]]
+    if mine.empty:
+        st.info("This run's learners keep no model (its groups are not Dyna-Q).")
+        return
+    if agent not in set(mine["agent"]):
+        agent = int(mine["agent"].iloc[0])  # a shared model is recorded once, for its first
+    mine = mine[mine["agent"] == agent]
+    policy = study.table("policy").frame
+    walker = policy[(policy["run_id"].astype(str) == run["run_id"]) & (policy["agent"] == agent)]
+    if walker.empty:
+        st.info("No policy rows for this walker: cannot draw its maze.")
+        return
+    walker = walker.sort_values("state")
+    shape = (int(walker["grid_rows"].iloc[0]), int(walker["grid_cols"].iloc[0]))
+    visits = mine.groupby("state")["visits"].sum().reindex(walker["state"]).to_numpy(float)
+    reward = mine.groupby("state")["reward"].mean().reindex(walker["state"])
+    known = np.isfinite(visits) & (visits > 0)
+    shade = np.where(known, np.log10(np.where(known, visits, 1.0)), np.nan)
+    arrows, bumps = [], 0
+    for row in mine.itertuples(index=False):
+        if row.next_state == row.state:
+            bumps += 1
+            continue
+        arrows.append((int(row.row), int(row.col), int(row.action), ARROW_OK))
+    hover = [
+        f"state {s} ({r}, {c})<br>"
+        + (f"tried {int(v)} times<br>expected reward {rw:.3g}" if k else "never visited")
+        for s, r, c, v, rw, k in zip(
+            walker["state"],
+            walker["row"],
+            walker["col"],
+            np.nan_to_num(visits),
+            reward.fillna(0).to_numpy(),
+            known,
+            strict=True,
+        )
+    ]
+    finite = shade[np.isfinite(shade)]
+    fig = maze_figure(
+        walker[["row", "col", "cell"]],
+        shape,
+        shade,
+        (0.0, float(finite.max()) if finite.size else 1.0),
+        arrows,
+        f"What walker {agent} believes: predicted moves from each cell it tried",
+        hover,
+        value_label="log10 visits",
+        span=(0.08, 0.36),
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(fig, key="maze_model")
+    with right:
+        st.metric("state–action pairs in the model", f"{len(mine)} of {len(walker) * 4}")
+        st.metric("moves it believes hit a wall", bumps)
+        st.caption(
+            "Each arrow is a move the walker has tried and the cell its model predicts; "
+            "Dyna-Q replays these in its head (planning). Cells it never visited stay white."
+        )
+    with st.expander("The model as a table"):
+        shown = mine.assign(action=[ACTION_NAMES[a] for a in mine["action"]])
+        st.dataframe(
+            shown[
+                ["state", "row", "col", "action", "next_state", "reward", "terminated", "visits"]
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def optimal_shares(path: str, root: str, sig: tuple[int, int, int]) -> pd.DataFrame:
+    """Per run: the share of live cells whose greedy move is optimal, mean over its walkers.
+
+    Each distinct maze is solved once (runs of a built-in layout share it; a random layout is
+    redrawn per run); the check itself is vectorised over every recorded walker and cell.
+    """
+    study = Study(path=Path(path), root=Path(root))
+    policy = study.table("policy").frame
+    params = study.info()["model_params"]
+    runs = study.runs().set_index("run_id")
+    solved: dict[tuple[Any, ...], pd.DataFrame] = {}
+    rows = []
+    states = policy["state"].to_numpy(int)
+    actions = policy["greedy_action"].to_numpy(int)
+    agents = policy["agent"].to_numpy(int)
+    for run_id, index in policy.groupby("run_id", observed=True).indices.items():
+        run = runs.loc[str(run_id)]
+        assert isinstance(run, pd.Series)  # run ids are unique
+        layout_param = str(param(run, "layout", "lecture", params))
+        rewards = _rewards(run, params)
+        gamma = float(param(run, "gamma", 0.95, params))
+        maze_key = str(run_id) if layout_param.startswith("random:") else layout_param
+        key = (maze_key, rewards, gamma)
+        if key not in solved:
+            first = policy.iloc[index]
+            first = first[first["agent"] == first["agent"].iloc[0]].sort_values("state")
+            solved[key] = solve(layout_from_policy(first), rewards, gamma)
+        optimal = solved[key]
+        masks = optimal["optimal_actions"].to_numpy(int)[states[index]]
+        live = ~optimal["terminal"].to_numpy(bool)[states[index]]
+        good = _is_optimal(actions[index], masks) & live
+        per_agent = pd.DataFrame({"agent": agents[index], "good": good, "live": live})
+        sums = per_agent.groupby("agent")[["good", "live"]].sum()
+        rows.append({"run_id": str(run_id), "optimal_share": (sums["good"] / sums["live"]).mean()})
+    return pd.DataFrame(rows, columns=["run_id", "optimal_share"])
+
+
+def study_section(study: Study) -> None:
+    """Across every run: the share of cells whose greedy move is optimal, per setting."""
+    st.subheader("Across all runs: how much of the maze is solved")
+    info = study.info()
+    shares = optimal_shares(str(study.path), str(study.root), study.signature())
+    runs = study.runs()
+    swept = [c for c in info["swept"] if c in runs.columns]
+    colour = swept[0] if swept else None
+    table = runs.merge(shares, on="run_id", how="inner")
+    title = "Share of cells whose greedy move is optimal (mean over recorded walkers, per run)"
+    st.plotly_chart(
+        charts.distribution_figure(table, "optimal_share", colour, title), key="maze_shares"
+    )
+    if colour:
+        st.caption(f"Grouped by {column_label(colour)}; every point is one run (seed).")
+
+
+def render(study: Study) -> None:
+    """The maze view."""
+    policy = table_or_message(
+        study,
+        "policy",
+        "maze runs record their walkers' learned policies at the end (the `policy` extra "
+        "table); this study was run before that, or its learners do not learn. Run it again "
+        "with --fresh to record them.",
+    )
+    if policy is None:
+        return
+    chosen = policy_section(study, policy)
+    if chosen is None:
+        return
+    model_section(study, *chosen)
+    study_section(study)

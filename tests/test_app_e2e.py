@@ -1,0 +1,152 @@
+"""The app in a real browser: ``streamlit run`` on a free port, Debian's Chromium, Playwright.
+
+The test builds a small maze study in a temporary folder, starts the app on it with the
+command line of ``socialrl app``, waits for Streamlit's health endpoint, and then, headless, like a
+researcher: opens Explore and checks that a chart with curves is drawn, opens the model view
+and checks that the maze and the policy's arrows are drawn, downloads the steps table from
+Export and reads the file. Screenshots of every page go to ``artifacts/e2e/``.
+
+Chromium comes from Debian (``make test`` installs it); Playwright only drives it
+(``executable_path``), so ``playwright install`` is never needed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.test_app_helpers import build, maze_study
+
+pytest.importorskip("streamlit")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+from socialrl.app.launch import command  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHART = "[data-testid='stPlotlyChart'] .main-svg"
+WAIT_MS = 90_000
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a small study, served on a free localhost port; its base URL."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing (make test installs it)")
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    root = tmp_path_factory.mktemp("results")
+    build(root, maze_study())  # 500 steps rows per run: more than a curve draws
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115
+    argv = command(root, port)  # exactly what `socialrl app` runs
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
+                    if reply.read() == b"ok":
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    text = Path(log.name).read_text()
+                    raise RuntimeError(f"streamlit did not start: {text}") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]  # let charts finish drawing
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_explore_maze_view_and_download_in_a_real_browser(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 2200})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+
+    page.goto(server)
+    page.get_by_text("runs done").wait_for(timeout=WAIT_MS)
+    _shot(page, "studies")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Explore").click()
+    page.locator(CHART).first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("Downsampled for drawing").wait_for(timeout=WAIT_MS)
+    curves = page.locator("[data-testid='stPlotlyChart']").first
+    assert curves.locator("path.js-line").count() >= 1  # the mean curve
+    assert curves.locator("path.js-fill").count() >= 1  # its 95% band
+    assert page.locator("[data-testid='stException']").count() == 0
+    _shot(page, "explore")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Model views").click()
+    page.get_by_text("Learned greedy policy").first.wait_for(timeout=WAIT_MS)
+    learned = page.locator("[data-testid='stPlotlyChart']").first
+    assert learned.locator(".heatmaplayer image, .hm image").count() >= 1  # the maze's cells
+    assert learned.locator("path.point").count() >= 10  # arrowheads, one per open cell
+    page.get_by_text("The learned model (Dyna-Q)").wait_for(timeout=WAIT_MS)
+    assert page.locator("[data-testid='stException']").count() == 0
+    _shot(page, "maze_view")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Export").click()
+    button = page.get_by_role("button", name="Download CSV")
+    button.wait_for(timeout=WAIT_MS)
+    _shot(page, "export")
+    with page.expect_download(timeout=WAIT_MS) as download:
+        button.click()
+    target = ARTIFACTS / download.value.suggested_filename
+    download.value.save_as(target)
+    table = pd.read_csv(target)
+    assert target.name == "tiny_maze_steps.csv"
+    assert {"run_id", "step", "mean_distance_to_goal"} <= set(table.columns)
+    assert table["run_id"].nunique() == 8 and len(table) == 8 * 500
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Run").click()
+    page.get_by_role("button", name="Launch").wait_for(timeout=WAIT_MS)
+    _shot(page, "run")
+    assert not errors, errors

@@ -184,15 +184,15 @@ def test_maze_view_without_policy_tables_says_so(
     assert "no `policy` table" in texts(at.info)
 
 
-def _view(root: str, view: str) -> None:
-    """AppTest script: one model view on the study ``tiny_maze`` of ``root``."""
+def _view(root: str, view: str, study: str = "tiny_maze") -> None:
+    """AppTest script: one model view on the study ``study`` of ``root``."""
     import importlib
     from pathlib import Path
 
     from socialrl.app.data import open_study
 
     module = importlib.import_module(f"socialrl.app.views.{view}")
-    module.render(open_study(Path(root), "tiny_maze"))
+    module.render(open_study(Path(root), study))
 
 
 @pytest.mark.parametrize(
@@ -247,6 +247,45 @@ def test_pricing_view_draws_delta_and_impulse_response_from_its_tables(
     impulse = figures[-1]
     assert {t.get("name") for t in impulse["data"]} >= {"deviating firm", "rival"}
     assert {m.label for m in at.metric} >= {"markets", "mean Δ", "converged"}
+
+
+def test_pricing_view_on_a_real_pricing_study(tmp_path: Path) -> None:
+    """A tiny Calvano study (4 markets × 2 seeds, fast exploration decay) through the view."""
+    build(
+        tmp_path,
+        {
+            "name": "tiny_pricing",
+            "seed": 3,
+            "replications": 2,
+            "model": {"name": "pricing", "params": {"n_markets": 4, "m": 5}},
+            "population": [
+                {
+                    "role": "firm",
+                    "learner": "q_learning",
+                    "params": {
+                        "alpha": 0.15,
+                        "epsilon": {"kind": "exponential", "beta": 2e-3},
+                        "init": "model",
+                    },
+                }
+            ],
+            "run": {
+                "steps": 50_000,
+                "stop_when_stable": 500,
+                "record_every": 200,
+                "snapshot_every": 200,
+            },
+        },
+    )
+    at = AppTest.from_function(
+        _view, args=(str(tmp_path), "pricing", "tiny_pricing"), default_timeout=TIMEOUT
+    )
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    titles = [f["layout"].get("title", {}).get("text") for f in charts(at)]
+    assert "Δ per market" in titles
+    assert {m.label for m in at.metric} >= {"markets", "mean Δ", "converged"}
+    assert not any("no `" in text for text in texts(at.info))  # every table was there
 
 
 def test_coordination_view_animates_the_grid(built: Path, tmp_path: Path) -> None:

@@ -8,17 +8,22 @@ hour. When a model *is* a batch of repeated games with a payoff table
 :class:`~socialrl.learners.tabular.QLearning`, :func:`compiled_sessions` instead runs whole
 chunks of periods inside one Numba loop.
 
-It is the same algorithm, not a second implementation: the loop calls the very functions
-that :class:`QLearning` compiles (:mod:`socialrl.learners.tabular_kernels`: the ε-greedy choice
-from one uniform, the Bellman update, the greedy-stability count), on the learners' own Q
-tables, with uniforms drawn from the learners' own generators in the order ``act`` draws them,
-and ε from the learners' own schedules. A test runs both paths from one seed and compares every
-table and every Q value bit for bit.
+It is the same algorithm, not a second implementation: the loop is built from the compiled
+pieces :class:`QLearning` uses (:mod:`socialrl.learners.tabular_kernels`: the row maximum, the
+lowest maximising action, uniform tie-breaking, the Bellman update) and reproduces its
+ε-greedy choice from one uniform formula for formula; it works on the learners' own Q tables,
+with uniforms drawn from the learners' own generators in the order ``act`` draws them, and ε
+from the learners' own schedules. A test runs both paths from one seed and finds every Q
+value, generator state, step and stability count identical, and the tables equal up to the
+order in which reward means are summed.
 
 Order of play, as in a Python step: in each period every agent chooses from the Q tables as
 they were, then the agents update in slot order. Agents with a table each never touch another
-session's table, so sessions can be played one after another (each stays in cache); a shared
-table makes the loop go period by period across sessions instead.
+session's table, so sessions are played in small blocks, each block period by period for a
+whole chunk (its tables stay in cache), and an agent can keep its rows' maxima and greedy
+actions up to date instead of scanning a row each time; with one Numba thread per core the
+blocks run in parallel. A shared table makes the loop go period by period across all
+sessions instead.
 """
 
 from __future__ import annotations
@@ -297,7 +302,6 @@ def _settle(
 
 @njit(cache=True, nogil=True, inline="always")
 def _play_block(
-    b: int,
     b0: int,
     b1: int,
     payoffs: np.ndarray,
@@ -320,10 +324,7 @@ def _play_block(
     last_rewards: np.ndarray,
     own_tables: bool,
 ) -> tuple[int, float]:  # pragma: no cover - compiled
-    """Block ``b``: sessions ``b0 … b1 − 1``, period by period (all choose, then all update).
-
-    ``b`` is the block's index (for the caller's bookkeeping).
-    """
+    """Sessions ``b0 … b1 − 1``, period by period: every agent chooses, then all update."""
     k, n = history.shape[1], history.shape[2]
     n_steps = eps.shape[1]
     n_actions = q.shape[2]
@@ -439,7 +440,7 @@ def play_sessions(
     for b in range(n_blocks):
         b0 = b * block
         played[b], totals[b] = _play_block(
-            b, b0, min(b0 + block, history.shape[0]),
+            b0, min(b0 + block, history.shape[0]),
             payoffs, history, weights, active, ended_at, q, rows, groups, alpha, gamma, eps, u,
             stable, td, learn, stop_after, t0, last_rewards, own_tables,
         )  # fmt: skip
@@ -476,7 +477,7 @@ def play_sessions_parallel(
     for b in prange(n_blocks):
         b0 = b * block
         played[b], totals[b] = _play_block(
-            b, b0, min(b0 + block, history.shape[0]),
+            b0, min(b0 + block, history.shape[0]),
             payoffs, history, weights, active, ended_at, q, rows, groups, alpha, gamma, eps, u,
             stable, td, learn, stop_after, t0, last_rewards, own_tables,
         )  # fmt: skip

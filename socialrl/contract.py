@@ -181,8 +181,9 @@ class RepeatedGame:
             ``Σ_{lag, j} history[lag, j] · state_weights[i, lag, j]``.
         active: ``bool[n_sessions]``: sessions still playing.
         ended_at: ``int64[n_sessions]``: the period each session ended (−1 while it plays).
-        finish: Called with ``(periods, last_actions, last_rewards)`` after a compiled call,
-            so the model can bring its counters and its last outcome up to date.
+        finish: Called with ``(periods, last_rewards)`` after a compiled call (the rewards
+            of the last period played, ``float64[n_agents]``), so the model can bring its
+            counters and its last outcome up to date.
 
     """
 

@@ -95,7 +95,6 @@ def simulate(
     recorder = _Recorder(world, pop, record_every, snapshot_every)
     limit = steps if steps is not None else np.iinfo(np.int64).max
     autoreset = world.autoreset
-    stability = _stability_probe(pop) if stop_when_stable is not None else None
     report_every = max(1, (steps or 100_000) // 100)
 
     sessions = _Sessions(world, pop, stop_when_stable) if _has_sessions(world) else None

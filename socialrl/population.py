@@ -207,6 +207,8 @@ def _select(
         return np.arange(n_agents)
     if isinstance(selector, Mapping):
         agents = list(model.role_agents(role))
+        if not agents:
+            raise ValueError(f"group {k}: role {role!r} has no agents to match {dict(selector)}")
         for attr in selector:
             if not hasattr(agents[0], attr):
                 raise AttributeError(

@@ -176,3 +176,14 @@ def test_divergence_is_an_error() -> None:
 
     with pytest.raises(FloatingPointError, match="walker_loss = nan at step 10: diverged"):
         simulate("maze", MAZE, {"walker": Diverging()}, steps=200, record_every=10)
+
+
+def test_attribute_selector_on_an_empty_role_is_a_clear_error() -> None:
+    from socialrl.population import _select
+
+    class Empty:
+        def role_agents(self, role: str) -> list[object]:
+            return []
+
+    with pytest.raises(ValueError, match="role 'player' has no agents to match"):
+        _select(Empty(), "player", 0, {"strategy": "tft"}, 0)  # type: ignore[arg-type]

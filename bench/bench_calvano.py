@@ -42,13 +42,18 @@ from socialrl.learners import QLearning  # noqa: E402
 ALPHA, DELTA, BETA, WINDOW = 0.15, 0.95, 4e-6, 100_000
 
 
-def lab_path(markets: int, periods: int, seed: int = 0) -> tuple[float, float]:
-    """Seconds for ``periods`` periods of ``markets`` Calvano sessions; also the compile run."""
-    learner = {
+def calvano_population() -> dict[str, QLearning]:
+    """The paper's Q-learners: α 0.15, δ 0.95, ε_t = exp(−βt), Q₀ from the model."""
+    return {
         "firm": QLearning(
             alpha=ALPHA, gamma=DELTA, epsilon={"kind": "exponential", "beta": BETA}, init="model"
         )
     }
+
+
+def lab_path(markets: int, periods: int, seed: int = 0) -> tuple[float, float]:
+    """Seconds for ``periods`` periods of ``markets`` Calvano sessions; also the compile run."""
+    learner = calvano_population()
     simulate(PricingModel, {"n_markets": 2}, learner, steps=100, seed=seed)  # load kernels
     started = time.perf_counter()
     out = simulate(
@@ -67,11 +72,7 @@ def lab_path(markets: int, periods: int, seed: int = 0) -> tuple[float, float]:
 
 def lab_run_to_convergence(markets: int, seed: int = 1) -> tuple[float, float]:
     """Seconds of a whole run of ``markets`` sessions to convergence, and its session-periods."""
-    learner = {
-        "firm": QLearning(
-            alpha=ALPHA, gamma=DELTA, epsilon={"kind": "exponential", "beta": BETA}, init="model"
-        )
-    }
+    learner = calvano_population()
     started = time.perf_counter()
     out = simulate(
         PricingModel,

@@ -212,19 +212,12 @@ class _Sessions:
 
     def __init__(self, model: Any, pop: Population, stop_when_stable: int | None) -> None:
         self.model, self.window = model, stop_when_stable
-        self.counters: list[tuple[str, np.ndarray | None, Callable[[], np.ndarray]]] = []
+        self.counters: list[StabilityCounter] = []
         if stop_when_stable is None:
             return
-        for name, role, learner, idx in pop.bound_groups:
-            if not getattr(learner, "learns", True):
-                continue  # fixed policies are trivially stable
-            stable_steps = getattr(learner, "stable_steps", None)
-            if stable_steps is None:
-                raise TypeError(f"group {name!r}: {learner!r} cannot report policy stability")
+        self.counters = _stability_counters(pop)
+        for _role, _idx, stable_steps in self.counters:
             stable_steps()  # counting starts now
-            self.counters.append((role, idx, stable_steps))
-        if not self.counters:
-            raise ValueError("stop_when_stable needs at least one learner")
         self.ids = {role: model.session_ids(role) for role in model.roles}
         self.n_sessions = int(model.sessions_active().shape[0])
 
@@ -242,18 +235,33 @@ class _Sessions:
         return not self.model.sessions_active().any()
 
 
-def _stability_probe(pop: Population) -> Callable[[], int]:
-    """A function giving the fewest consecutive stable steps over every learning agent."""
+StabilityCounter = tuple[str, np.ndarray | None, Callable[[], np.ndarray]]
+
+
+def _stability_counters(pop: Population) -> list[StabilityCounter]:
+    """``(role, slots or None, stable_steps)`` of every learning group (not yet called).
+
+    Raises:
+        TypeError: for a learner that cannot report policy stability.
+        ValueError: when no group learns.
+
+    """
     counters = []
-    for name, _role, learner, _idx in pop.bound_groups:
+    for name, role, learner, idx in pop.bound_groups:
         if not getattr(learner, "learns", True):
             continue  # fixed policies are trivially stable
         stable_steps = getattr(learner, "stable_steps", None)
         if stable_steps is None:
             raise TypeError(f"group {name!r}: {learner!r} cannot report policy stability")
-        counters.append(stable_steps)
+        counters.append((role, idx, stable_steps))
     if not counters:
         raise ValueError("stop_when_stable needs at least one learner")
+    return counters
+
+
+def _stability_probe(pop: Population) -> Callable[[], int]:
+    """A function giving the fewest consecutive stable steps over every learning agent."""
+    counters = [stable_steps for _role, _idx, stable_steps in _stability_counters(pop)]
     return lambda: min(int(counter().min()) for counter in counters)
 
 
@@ -323,17 +331,17 @@ class _Recorder:
                 count[idx] += 1
                 ret[idx] = 0.0
                 length[idx] = 0
-        self.since_record += 1
-        if t % self.record_every == 0:
-            self._record(t)
-        if self.snapshot_every is not None and t % self.snapshot_every == 0:
-            self._snapshot(t)
+        self._advance(t, 1)
 
     def after_chunk(self, t: int, steps: int, reward_sums: Mapping[str, float]) -> None:
         """Account for ``steps`` periods played in one compiled call (no episodes end)."""
         for role in self.roles:
             self.ep_length[role] += steps
             self.reward_sum[role] += reward_sums.get(role, 0.0)
+        self._advance(t, steps)
+
+    def _advance(self, t: int, steps: int) -> None:
+        """Count ``steps`` more steps up to ``t``; record and snapshot on their boundaries."""
         self.since_record += steps
         if t % self.record_every == 0:
             self._record(t)

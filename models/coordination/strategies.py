@@ -23,25 +23,26 @@ import numpy as np
 
 from models.coordination.games import Game, get_game
 from models.coordination.observations import decode_memory, memory_start
-from socialrl.learners.base import rng_state_array, set_rng_state
+from socialrl.learners.fixed import _Stateless
 
 __all__ = ["TitForTat", "WinStayLoseShift"]
 
 
-class _MemoryOneStrategy:
-    """Plumbing shared by strategies of the memory-1 observation."""
+class _MemoryOneStrategy(_Stateless):
+    """Plumbing shared by strategies of the memory-1 observation.
+
+    The generator, the no-op ``learn`` and the checkpoints come from
+    :class:`socialrl.learners.fixed._Stateless`.
+    """
 
     name = "memory_one"
-    learns = False
 
     def __init__(self, first: int = 0, noise: float = 0.0) -> None:
         if not 0.0 <= noise <= 1.0:
             raise ValueError(f"noise must lie in [0, 1], got {noise!r}")
+        super().__init__()
         self.first = int(first)
         self.noise = float(noise)
-        self.n_agents = 0
-        self.n_actions = 0
-        self._rng = np.random.default_rng(0)
 
     def bind(
         self,
@@ -62,8 +63,7 @@ class _MemoryOneStrategy:
             )
         if not 0 <= self.first < n_actions:
             raise ValueError(f"first must lie in [0, {n_actions}), got {self.first}")
-        self.n_agents, self.n_actions = int(n_agents), n_actions
-        self._rng = np.random.default_rng(seed)
+        super().bind(n_agents, observation_space, action_space, seed)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """The rule's actions, each replaced by a random one with probability ``noise``."""
@@ -88,21 +88,6 @@ class _MemoryOneStrategy:
     def respond(self, own: np.ndarray, partner: np.ndarray) -> np.ndarray:  # pragma: no cover
         """The next action after a game ``(own, partner)``."""
         raise NotImplementedError
-
-    def learn(self, *args: Any, **kwargs: Any) -> None:
-        """Fixed strategies do not learn."""
-
-    def diagnostics(self) -> dict[str, float]:
-        """Nothing to report."""
-        return {}
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """The tremble generator's state."""
-        return {"rng": rng_state_array(self._rng)}
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Restore the tremble generator's state."""
-        set_rng_state(self._rng, state["rng"])
 
 
 class TitForTat(_MemoryOneStrategy):

@@ -192,9 +192,12 @@ class PricingModel(mesa.Model):
         n, m = self.market.n_firms, self.grid.shape[1]
         if self.demand_shock > 0 or m**n > MAX_PAYOFF_TABLE:
             return None
-        joint = np.arange(m**n, dtype=np.int64)
-        actions = (joint[:, None] // self._joint[None, :]) % m  # [m^n, n]
-        return np.ascontiguousarray(self._profits_of(actions).T)
+        return np.ascontiguousarray(self._profits_of(self._joint_actions()).T)
+
+    def _joint_actions(self) -> np.ndarray:
+        """Every joint action, ``[m^n, n]``: row ``Σ_j a_j m^j`` holds ``(a_0, …, a_{n−1})``."""
+        joint = np.arange(self.grid.shape[1] ** self.market.n_firms, dtype=np.int64)
+        return (joint[:, None] // self._joint[None, :]) % self.grid.shape[1]
 
     def _profits_of(self, actions: np.ndarray, shock: np.ndarray | None = None) -> np.ndarray:
         """Profits ``[..., n]`` of grid actions ``[..., n]`` (optionally shocked qualities)."""
@@ -307,9 +310,7 @@ class PricingModel(mesa.Model):
         """Seat ``seat``'s profit for every joint action ``Σ_j a_j m^j`` (deterministic demand)."""
         if self.payoffs is not None:
             return self.payoffs[seat]
-        joint = np.arange(self.n_prices**self.n_firms, dtype=np.int64)
-        actions = (joint[:, None] // self._joint[None, :]) % self.n_prices
-        return self.market.profits(self._prices_of(actions))[:, seat]
+        return self._profits_of(self._joint_actions())[:, seat]
 
     # ------------------------------------------------------------------ sessions
     def session_ids(self, role: str = ROLE) -> np.ndarray:
@@ -403,11 +404,11 @@ class PricingModel(mesa.Model):
         """
         play = self._greedy_play(population.greedy_policy(ROLE))
         cycles = greedy_cycles(self.history.copy(), play, self._advance, self._code)
-        profits = self._profits_of(np.maximum(cycles.actions, 0))  # [M, L, n]
-        on_cycle = cycles.actions[..., 0] >= 0
-        mean_profit = (profits * on_cycle[..., None]).sum(1) / cycles.length[:, None]
-        prices = self._prices_of(np.maximum(cycles.actions, 0))
-        mean_price = (prices * on_cycle[..., None]).sum(1) / cycles.length[:, None]
+        padded = np.maximum(cycles.actions, 0)  # [M, L, n]; −1 pads shorter cycles
+        on_cycle = (cycles.actions[..., 0] >= 0)[..., None]
+        mean_profit = (self._profits_of(padded) * on_cycle).sum(1) / cycles.length[:, None]
+        mean_price = (self._prices_of(padded) * on_cycle).sum(1) / cycles.length[:, None]
+        gain = profit_gain(mean_profit, self.bench)
         n, M = self.n_firms, self.n_markets
         markets = pd.DataFrame(
             {
@@ -415,8 +416,8 @@ class PricingModel(mesa.Model):
                 "firm": np.tile(np.arange(n), M),
                 "price_mean": mean_price.ravel(),
                 "profit_mean": mean_profit.ravel(),
-                "delta": profit_gain(mean_profit, self.bench).ravel(),
-                "delta_market": np.repeat(profit_gain(mean_profit, self.bench).mean(1), n),
+                "delta": gain.ravel(),
+                "delta_market": np.repeat(gain.mean(1), n),
                 "cycle_length": np.repeat(cycles.length, n),
                 "converged": np.repeat(self.ended_at >= 0, n),
                 "converged_at": np.repeat(self.ended_at, n),

@@ -77,10 +77,16 @@ def _first_argmax(q: np.ndarray, k: int, s: int) -> int:  # pragma: no cover - c
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _random_action(u: float, epsilon: float, n_actions: int) -> int:  # pragma: no cover
+    """The exploring action ``⌊(u / ε) · A⌋`` of a uniform ``u < ε`` (see :func:`_choose`)."""
+    return min(int(u / epsilon * n_actions), n_actions - 1)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _choose(q: np.ndarray, k: int, s: int, epsilon: float, u: float) -> int:  # pragma: no cover
     """One agent's ε-greedy action from one uniform (see :func:`epsilon_greedy`)."""
     if u < epsilon:
-        return min(int(u / epsilon * q.shape[2]), q.shape[2] - 1)
+        return _random_action(u, epsilon, q.shape[2])
     return _argmax_ties(q, k, s, (u - epsilon) / (1.0 - epsilon))
 
 

@@ -41,6 +41,7 @@ from socialrl.learners.tabular_kernels import (
     _first_argmax,
     _first_at,
     _max,
+    _random_action,
     _td_update_with,
 )
 
@@ -261,8 +262,7 @@ def _choose_and_greedy(
         return _argmax_ties(q, k, s, (u - epsilon) / (1.0 - epsilon)), first
     # Both candidates computed and one selected: whether an agent explores is a coin flip
     # that a branch would mispredict about half the time while ε is near ½.
-    scaled = u / epsilon if epsilon > 0.0 else 0.0
-    random_action = min(int(scaled * n_actions), n_actions - 1)
+    random_action = _random_action(u, epsilon, n_actions) if epsilon > 0.0 else 0
     return (random_action if explores else first), first
 
 

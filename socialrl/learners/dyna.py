@@ -49,7 +49,7 @@ from socialrl.learners.base import (
 )
 from socialrl.learners.schedules import Schedule
 from socialrl.learners.tabular import PARALLEL_MIN_AGENTS, QLearning, QLearningConfig, _as
-from socialrl.learners.tabular_kernels import _td_update
+from socialrl.learners.tabular_kernels import _td_update, batch_loop
 
 __all__ = [
     "NEXT_STATE",
@@ -180,7 +180,7 @@ def _plan(
         stable[i] = 0
 
 
-@njit(cache=True, nogil=True)
+@batch_loop()
 def dyna_model_and_plan(
     q: np.ndarray,
     tables: np.ndarray,
@@ -233,7 +233,7 @@ def dyna_model_and_plan(
         _plan(q, tables, records, n_observed, u, n_planning, alpha, gamma, stable, planning_td, i)
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@batch_loop(parallel=True)
 def dyna_model_and_plan_parallel(
     q: np.ndarray,
     tables: np.ndarray,

@@ -56,6 +56,9 @@ __all__ = ["SessionRunner", "compiled_sessions", "play_sessions", "play_sessions
 
 #: Uniforms drawn per compiled call are at most this many (memory: 8 bytes each).
 MAX_DRAWS_PER_CALL = 2_000_000
+#: Uniforms are drawn in pieces of about this many, small enough to stay in cache while they
+#: are rearranged by block.
+DRAWS_PER_PIECE = 32_768
 #: Sessions played together, period by period (their tables and uniforms stay in cache).
 SESSION_BLOCK = 8
 
@@ -130,6 +133,13 @@ class SessionRunner:
         self.chunk = max(1, MAX_DRAWS_PER_CALL // n_agents)
         n_cached = self.learners[0].q.shape[1] if self.own_tables else 0
         self.work = _Workspace.allocate(game.history.shape[0], self.block, game.n_players, n_cached)
+        # Uniforms: drawn in stream order a piece at a time, rearranged by block into memory
+        # that is reused every call (fresh arrays of this size would cost page faults).
+        self.width = self.block * game.n_players
+        self.n_blocks = -(-n_agents // self.width)
+        self.piece = max(1, DRAWS_PER_PIECE // n_agents)
+        self._piece = np.empty(self.piece * n_agents)
+        self._blocks = np.empty(self.chunk * self.n_blocks * self.width)
 
     def run(self, n_steps: int) -> tuple[int, float]:
         """Play up to ``n_steps`` periods (fewer once every session has ended).
@@ -139,29 +149,37 @@ class SessionRunner:
 
         """
         played, total = 0, 0.0
+        # Row maxima stay valid from call to call (only the loop writes the tables meanwhile),
+        # but not across runs: the caller may change the tables in between.
+        self.work.row_max.fill(np.nan)
         while played < n_steps and self.game.active.any():
             steps, reward = self._call(min(self.chunk, n_steps - played))
             played += steps
             total += reward
         return played, total
 
-    def _by_block(self, u: np.ndarray) -> np.ndarray:
-        """Uniforms ``[periods, agents]`` rearranged ``[blocks, periods, agents of the block]``.
+    def _uniforms(self, n: int) -> np.ndarray:
+        """The next ``n`` periods' uniforms, ``[blocks, periods, agents of the block]``.
 
-        A block then reads its uniforms as one contiguous stream. Read in place, each period
-        would touch a short piece of a long row: a stride the hardware does not prefetch, so
-        about one cache miss from memory per period and block.
+        Each learner's generator gives them in stream order, ``[periods, its agents]``, as
+        ``act`` draws them. Rearranged, a block reads its own as one contiguous stream; read
+        in place, each period would touch a short piece of a long row, a stride the hardware
+        does not prefetch. They are drawn a cache-sized piece at a time, so the rearranging
+        reads from cache instead of memory. Blocks whose sessions have all ended are skipped
+        (nobody reads their uniforms; their generators still advance).
         """
-        n, width = u.shape[0], self.block * self.game.n_players
-        n_blocks = -(-self.n_agents // width)
-        if n_blocks == 1:
-            return u[None]
-        padded = np.empty((n_blocks, n, width))
-        full = self.n_agents // width
-        padded[:full] = u[:, : full * width].reshape(n, full, width).transpose(1, 0, 2)
-        if full < n_blocks:
-            padded[full, :, : self.n_agents - full * width] = u[:, full * width :]
-        return padded
+        shape = (self.n_blocks, n, self.width)
+        out = self._blocks[: np.prod(shape)].reshape(shape)
+        for start in range(0, n, self.piece):
+            m = min(self.piece, n - start)
+            piece = self._piece[: m * self.n_agents].reshape(m, self.n_agents)
+            if self.single:
+                self.learners[0]._rng.random(out=piece)
+            else:
+                for lrn, slots in zip(self.learners, self.slots, strict=True):
+                    piece[:, slots] = lrn._rng.random((m, lrn.n_agents))
+            _rearrange(piece, self.game.active, self.block, out, start)
+        return out
 
     def _call(self, n: int) -> tuple[int, float]:
         game, learners = self.game, self.learners
@@ -170,25 +188,22 @@ class SessionRunner:
         if track and not all(lrn._track_stable for lrn in learners):
             raise RuntimeError("stability is counted for some learners of the role, not all")
         rng_states = [lrn._rng.bit_generator.state for lrn in learners]
-        draws = [lrn._rng.random((n, lrn.n_agents)) for lrn in learners]
         eps = np.stack([schedule_values(lrn.config.epsilon, lrn.t, n) for lrn in learners])
+        u = self._uniforms(n)
         if self.single:
             lrn = learners[0]
-            q, u, td = lrn.q, draws[0], lrn._td
+            q, td = lrn.q, lrn._td
             stable = lrn.stable if track else _EMPTY
         else:  # gather the groups' arrays into the role's slot order, and back afterwards
             q = np.concatenate([lrn.q for lrn in learners])
-            u = np.empty((n, self.n_agents))
             td = np.empty(self.n_agents)
             stable = np.empty(self.n_agents, dtype=np.int64) if track else _EMPTY
-            for lrn, slots, draw in zip(learners, self.slots, draws, strict=True):
-                u[:, slots] = draw
+            for lrn, slots in zip(learners, self.slots, strict=True):
                 td[slots] = lrn._td
                 if track:
                     stable[slots] = lrn.stable
         parallel = self.own_tables and get_num_threads() > 1 and game.history.shape[0] > self.block
         play = play_sessions_parallel if parallel else play_sessions
-        u = self._by_block(u)
         steps, total = play(
             game.payoffs,
             game.history,
@@ -269,6 +284,28 @@ class _Workspace(NamedTuple):
             played=np.zeros(n_blocks, dtype=np.int64),
             totals=np.zeros(n_blocks),
         )
+
+
+@batch_loop()
+def _rearrange(
+    u: np.ndarray, active: np.ndarray, block: int, out: np.ndarray, start: int
+) -> None:  # pragma: no cover - compiled
+    """``out[b, start + t, j] = u[t, b · width + j]`` for each block ``b`` still playing.
+
+    ``width`` is ``out.shape[2]`` (a block's agents); the last block may be partly filled.
+    """
+    n_agents, width = u.shape[1], out.shape[2]
+    for b in range(out.shape[0]):
+        playing = False
+        for s in range(b * block, min((b + 1) * block, active.shape[0])):
+            playing = playing or active[s]
+        if not playing:
+            continue
+        first = b * width
+        used = min(width, n_agents - first)
+        for t in range(u.shape[0]):
+            for j in range(used):
+                out[b, start + t, j] = u[t, first + j]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -401,7 +438,6 @@ def _play_block(
     n_steps = eps.shape[1]
     n_actions = q.shape[2]
     track = stable.shape[0] > 0
-    row_max[:] = np.nan  # the tables may have changed between calls
     for s in range(b0, b1):  # then each period's update leaves the next observation here
         for seat in range(n):
             obs[s - b0, seat] = _observe(history, weights, s, seat)

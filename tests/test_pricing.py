@@ -150,12 +150,21 @@ def _calvano_run(compiled: bool, population: object, **run: object) -> object:
     )
 
 
-@pytest.mark.parametrize("setting", ["own", "shared", "two_groups"])
+@pytest.mark.parametrize("setting", ["own", "shared", "two_groups", "ties"])
 @pytest.mark.parametrize("stop", [None, 300])
 def test_compiled_sessions_equal_the_step_loop(setting: str, stop: int | None) -> None:
-    """One seed, both paths: identical Q tables, generators, histories and tables."""
+    """One seed, both paths: identical Q tables, generators, histories and tables.
+
+    "ties" starts optimistic (Q₀ = 10, above any discounted profit): every update lowers the
+    visited cell, so each row stays tied among its untried actions for many visits. The
+    compiled loop must then break ties with the uniform, as ``act`` does, and must not take
+    a greedy action from its cache while the row is tied.
+    """
 
     def population() -> tuple[object, list[QLearning]]:
+        if setting == "ties":
+            learner = QLearning(alpha=0.15, epsilon=EPS, init=10.0)
+            return {"firm": learner}, [learner]
         if setting == "two_groups":
             a = QLearning(alpha=0.15, epsilon=EPS, init="model")
             b = QLearning(alpha=0.05, epsilon={"kind": "linear", "steps": 3000}, init="model")

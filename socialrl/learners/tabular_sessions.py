@@ -152,6 +152,7 @@ class SessionRunner:
         # Row maxima stay valid from call to call (only the loop writes the tables meanwhile),
         # but not across runs: the caller may change the tables in between.
         self.work.row_max.fill(np.nan)
+        self.work.row_greedy.fill(-1)
         while played < n_steps and self.game.active.any():
             steps, reward = self._call(min(self.chunk, n_steps - played))
             played += steps
@@ -268,6 +269,7 @@ class _Workspace(NamedTuple):
     acts: np.ndarray
     greedy: np.ndarray
     row_max: np.ndarray
+    row_greedy: np.ndarray
     played: np.ndarray
     totals: np.ndarray
 
@@ -281,6 +283,7 @@ class _Workspace(NamedTuple):
             acts=np.zeros(shape, dtype=np.int64),
             greedy=np.zeros(shape, dtype=np.int64),
             row_max=np.full((*shape, n_cached), np.nan),
+            row_greedy=np.full((*shape, n_cached), -1, dtype=np.int64),
             played=np.zeros(n_blocks, dtype=np.int64),
             totals=np.zeros(n_blocks),
         )
@@ -321,27 +324,40 @@ def _observe(
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _greedy_at(q: np.ndarray, k: int, s: int, best: float) -> tuple[int, bool]:  # pragma: no cover
+    """The lowest action of row ``s`` worth ``best`` (its maximum), and whether it is alone."""
+    first = _first_at(q, k, s, best)
+    ties = 0
+    for a in range(first + 1, q.shape[2]):
+        ties += q[k, s, a] == best
+    return first, ties == 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _explore_or(greedy: int, epsilon: float, u: float, n_actions: int) -> int:  # pragma: no cover
+    """:func:`_choose` for a row whose maximum is unique: ``greedy`` unless ``u < ε``.
+
+    Both candidates are computed and one selected: whether an agent explores is a coin flip
+    that a branch would mispredict about half the time while ε is near ½.
+    """
+    random_action = _random_action(u, epsilon, n_actions) if epsilon > 0.0 else 0
+    return random_action if u < epsilon else greedy
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _choose_and_greedy(
     q: np.ndarray, k: int, s: int, epsilon: float, u: float, best: float
-) -> tuple[int, int]:  # pragma: no cover - compiled
-    """:func:`_choose`'s action and the greedy (lowest maximising) action, given the maximum.
+) -> tuple[int, int, bool]:  # pragma: no cover - compiled
+    """:func:`_choose`'s action, the greedy action and whether it is unique, given the maximum.
 
     The action is exactly ``_choose(q, k, s, epsilon, u)`` (same formula for the random
     action, same tie-breaking) and the greedy action exactly ``_first_argmax(q, k, s)``;
     knowing ``best = max_a q[k, s, a]`` spares both a scan.
     """
-    n_actions = q.shape[2]
-    first = _first_at(q, k, s, best)
-    ties = 0
-    for a in range(first + 1, n_actions):
-        ties += q[k, s, a] == best
-    explores = u < epsilon
-    if ties > 0 and not explores:  # rare: break the tie as _choose does
-        return _argmax_ties(q, k, s, (u - epsilon) / (1.0 - epsilon)), first
-    # Both candidates computed and one selected: whether an agent explores is a coin flip
-    # that a branch would mispredict about half the time while ε is near ½.
-    random_action = _random_action(u, epsilon, n_actions) if epsilon > 0.0 else 0
-    return (random_action if explores else first), first
+    first, unique = _greedy_at(q, k, s, best)
+    if not unique and u >= epsilon:  # rare: break the tie as _choose does
+        return _argmax_ties(q, k, s, (u - epsilon) / (1.0 - epsilon)), first, unique
+    return _explore_or(first, epsilon, u, q.shape[2]), first, unique
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -367,14 +383,16 @@ def _settle(
     old: float,
     before: int,
     cache: np.ndarray,
+    greedy_cache: np.ndarray,
     b: int,
     seat: int,
 ) -> int:  # pragma: no cover - compiled
-    """The greedy action of row ``s`` after ``q[k, s, a]`` changed from ``old``; keeps the cache.
+    """The greedy action of row ``s`` after ``q[k, s, a]`` changed from ``old``; keeps the caches.
 
     ``before`` is the row's lowest maximising action before the change. Only one value moved,
     so the new greedy action and maximum follow from the old ones; a row is scanned (once)
-    only when the greedy action's own value fell.
+    only when the greedy action's own value fell. A tie makes the row's greedy action
+    unknown to the cache (-1), so it is scanned when next chosen from.
     """
     new = q[k, s, a]
     cached = cache.shape[2] > 0
@@ -384,16 +402,21 @@ def _settle(
                 cache[b, seat, s] = new
             return before
         best = _max(q, k, s)  # the maximum fell: find the new one
+        first, unique = _greedy_at(q, k, s, best)
         if cached:
             cache[b, seat, s] = best
-        return _first_at(q, k, s, best)
+            greedy_cache[b, seat, s] = first if unique else -1
+        return first
     top = q[k, s, before]
     if new > top:
         if cached:
             cache[b, seat, s] = new
+            greedy_cache[b, seat, s] = a
         return a
-    if new == top and a < before:
-        return a
+    if new == top:
+        if cached:
+            greedy_cache[b, seat, s] = -1
+        return min(a, before)
     return before
 
 
@@ -425,19 +448,23 @@ def _play_block(
     acts: np.ndarray,
     greedy: np.ndarray,
     row_max: np.ndarray,
+    row_greedy: np.ndarray,
 ) -> tuple[int, float]:  # pragma: no cover - compiled
     """Sessions ``b0 … b1 − 1``, period by period: every agent chooses, then all update.
 
-    ``obs``, ``acts`` and ``greedy`` (``[sessions of the block, seats]``) and ``row_max`` are
-    the block's workspace. ``row_max[session, seat, state]`` holds ``max_a Q(state, a)`` of
-    the agent's table, filled on first use and kept up to date through the agent's own
-    updates (no other agent writes its table): most periods then need no scan of a row at all.
+    ``obs``, ``acts`` and ``greedy`` (``[sessions of the block, seats]``), ``row_max`` and
+    ``row_greedy`` are the block's workspace. ``row_max[session, seat, state]`` holds
+    ``max_a Q(state, a)`` of the agent's table and ``row_greedy`` its greedy action when that
+    is the only maximiser (-1: not known, or tied). Both are filled on first use and kept up
+    to date through the agent's own updates (no other agent writes its table), so most
+    periods need no scan of a row, and a greedy choice does not read the row at all.
     NaN: not known yet. Shared tables pass an empty last axis and scan every time.
     """
     k, n = history.shape[1], history.shape[2]
     n_steps = eps.shape[1]
     n_actions = q.shape[2]
     track = stable.shape[0] > 0
+    cached = row_greedy.shape[2] > 0
     for s in range(b0, b1):  # then each period's update leaves the next observation here
         for seat in range(n):
             obs[s - b0, seat] = _observe(history, weights, s, seat)
@@ -452,9 +479,16 @@ def _play_block(
             for seat in range(n):
                 i = s * n + seat
                 o = obs[s - b0, seat]
-                best = _row_max(q, rows[i], o, row_max, s - b0, seat)
                 uniform = u[b0 // block, t, i - b0 * n]
-                a, g = _choose_and_greedy(q, rows[i], o, eps[groups[i], t], uniform, best)
+                epsilon = eps[groups[i], t]
+                g = row_greedy[s - b0, seat, o] if cached else -1
+                if g >= 0:
+                    a = _explore_or(g, epsilon, uniform, n_actions)
+                else:
+                    best = _row_max(q, rows[i], o, row_max, s - b0, seat)
+                    a, g, unique = _choose_and_greedy(q, rows[i], o, epsilon, uniform, best)
+                    if cached and unique:
+                        row_greedy[s - b0, seat, o] = g
                 acts[s - b0, seat] = a
                 greedy[s - b0, seat] = g
         if not playing:
@@ -488,7 +522,7 @@ def _play_block(
                     td[i] = _td_update_with(
                         q, row, o, a, reward, next_max, False, alpha[i], gamma[i]
                     )
-                    after = _settle(q, row, o, a, old, before, row_max, s - b0, seat)
+                    after = _settle(q, row, o, a, old, before, row_max, row_greedy, s - b0, seat)
                     if track:
                         stable[i] = stable[i] + 1 if after == before else 0
                 obs[s - b0, seat] = nxt
@@ -546,7 +580,7 @@ def play_sessions(
             b0, min(b0 + block, history.shape[0]), block,
             payoffs, history, weights, active, ended_at, q, rows, groups, alpha, gamma, eps, u,
             stable, td, learn, stop_after, t0, last_rewards, own_tables,
-            work.obs[b], work.acts[b], work.greedy[b], work.row_max[b],
+            work.obs[b], work.acts[b], work.greedy[b], work.row_max[b], work.row_greedy[b],
         )  # fmt: skip
     return _reduce(played, totals)
 
@@ -584,7 +618,7 @@ def play_sessions_parallel(
             b0, min(b0 + block, history.shape[0]), block,
             payoffs, history, weights, active, ended_at, q, rows, groups, alpha, gamma, eps, u,
             stable, td, learn, stop_after, t0, last_rewards, own_tables,
-            work.obs[b], work.acts[b], work.greedy[b], work.row_max[b],
+            work.obs[b], work.acts[b], work.greedy[b], work.row_max[b], work.row_greedy[b],
         )  # fmt: skip
     return _reduce(played, totals)
 

@@ -60,7 +60,7 @@ MAX_DRAWS_PER_CALL = 2_000_000
 #: are rearranged by block.
 DRAWS_PER_PIECE = 32_768
 #: Sessions played together, period by period (their tables and uniforms stay in cache).
-SESSION_BLOCK = 8
+SESSION_BLOCK = 4
 
 
 def compiled_sessions(

@@ -181,7 +181,8 @@ def _run_compiled(
     role = runner.game.role
     while t < limit:
         chunk = limit - t
-        for every in (recorder.record_every, recorder.snapshot_every, report_every):
+        reported = report_every if progress is not None else None
+        for every in (recorder.record_every, recorder.snapshot_every, reported):
             if every is not None:
                 chunk = min(chunk, every - t % every)
         played, reward = runner.run(chunk)

@@ -88,6 +88,10 @@ def compiled_sessions(
 class SessionRunner:
     """Plays chunks of periods of a :class:`RepeatedGame` with its Q-learners (see module doc).
 
+    The runner keeps each row's maximum and greedy action between runs, so while it is in use
+    it must be the only writer of its learners' Q tables. Learning elsewhere advances the
+    learners' step count, which the runner notices; a table edited by hand does not.
+
     Args:
         game: The model's description of itself (its arrays are updated in place).
         groups: ``(learner, slots or None)`` for each group of the role.
@@ -133,6 +137,7 @@ class SessionRunner:
         self.chunk = max(1, MAX_DRAWS_PER_CALL // n_agents)
         n_cached = self.learners[0].q.shape[1] if self.own_tables else 0
         self.work = _Workspace.allocate(game.history.shape[0], self.block, game.n_players, n_cached)
+        self._steps_seen: list[int] | None = None  # the learners' steps when a run ended
         # Uniforms: drawn in stream order a piece at a time, rearranged by block into memory
         # that is reused every call (fresh arrays of this size would cost page faults).
         self.width = self.block * game.n_players
@@ -149,14 +154,17 @@ class SessionRunner:
 
         """
         played, total = 0, 0.0
-        # Row maxima stay valid from call to call (only the loop writes the tables meanwhile),
-        # but not across runs: the caller may change the tables in between.
-        self.work.row_max.fill(np.nan)
-        self.work.row_greedy.fill(-1)
+        # The rows' maxima and greedy actions stay valid from call to call and from run to
+        # run while only this runner writes the tables. A learner that moved on meanwhile
+        # (it learned outside the runner) may have changed them: forget them then.
+        if [lrn.t for lrn in self.learners] != self._steps_seen:
+            self.work.row_max.fill(np.nan)
+            self.work.row_greedy.fill(-1)
         while played < n_steps and self.game.active.any():
             steps, reward = self._call(min(self.chunk, n_steps - played))
             played += steps
             total += reward
+        self._steps_seen = [lrn.t for lrn in self.learners]
         return played, total
 
     def _uniforms(self, n: int) -> np.ndarray:

@@ -268,9 +268,11 @@ class _Workspace(NamedTuple):
     """Scratch arrays of the compiled loop, one slice per block (the loop allocates nothing).
 
     ``obs``, ``acts`` and ``greedy`` are ``[blocks, sessions per block, seats]``: each
-    agent's current state, chosen action and greedy action. ``row_max`` is ``[blocks,
-    sessions per block, seats, states]`` (states 0 for shared tables, which are not cached).
-    ``played`` and ``totals`` are each block's periods played and reward sum.
+    agent's current state, chosen action and greedy action. ``row_max`` and ``row_greedy``
+    are ``[blocks, sessions per block, seats, states]``: each row's maximum (NaN: not known)
+    and its only maximising action (-1: not known, or tied); states is 0 for shared tables,
+    which are not cached. ``played`` and ``totals`` are each block's periods played and
+    reward sum.
     """
 
     obs: np.ndarray
@@ -570,7 +572,7 @@ def play_sessions(
 
     Agent ``i`` (slot ``session · n + seat``) uses row ``rows[i]`` of ``q``, learning rate
     ``alpha[i]``, discount ``gamma[i]``, ε ``eps[groups[i], t]`` and uniform
-    ``u[i // (block·n), t, i % (block·n)]`` in period ``t`` (see ``SessionRunner._by_block``).
+    ``u[i // (block·n), t, i % (block·n)]`` in period ``t`` (see ``SessionRunner._uniforms``).
     Sessions are played in blocks of ``block``, period by period within a block: every agent
     of the block chooses before any of them updates, as in a Python step. ``work`` holds the
     scratch arrays (see :class:`_Workspace`).

@@ -67,3 +67,19 @@ def test_dqn_benchmark_quick_run() -> None:
         check=True,
     )
     assert "Stable-Baselines3" in out.stdout and "targets:" in out.stdout
+
+
+@pytest.mark.slow
+def test_calvano_benchmark_small_run() -> None:
+    """Both paths and a whole run of two markets to convergence (no full study)."""
+    small = ["--markets=20", "--periods=2000", "--python-periods=300", "--run-markets=2"]
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_calvano.py"), *small],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "ns per session-period" in out.stdout
+    assert "2 markets, a whole run to convergence" in out.stdout
+    assert "ratio, whole run" in out.stdout

@@ -189,6 +189,31 @@ def test_compiled_sessions_equal_the_step_loop(setting: str, stop: int | None) -
         pd.testing.assert_frame_equal(a, b, rtol=1e-12, obj=name)
 
 
+def test_session_runner_forgets_its_row_caches_when_the_learners_learned_elsewhere() -> None:
+    """A runner that keeps its cached row maxima and greedy actions after the tables changed
+    outside it would play stale greedy actions; a fresh runner is the reference."""
+    from socialrl.learners.tabular_sessions import compiled_sessions
+
+    def played_after_an_outside_change(fresh: bool) -> np.ndarray:
+        model = PricingModel(n_markets=8, rng=0)
+        learner = QLearning(alpha=0.15, epsilon={"kind": "constant", "value": 0.05}, init="model")
+        population = Population({"firm": learner})
+        population.bind(model, np.random.SeedSequence(0))
+        runner = compiled_sessions(model, population)
+        assert runner is not None
+        runner.run(300)
+        learner.q[:, :, 3] += 5.0  # learned elsewhere: action 3 is now greedy everywhere
+        learner.t += 1
+        player = compiled_sessions(model, population) if fresh else runner
+        assert player is not None
+        player.run(300)
+        return learner.q.copy()
+
+    np.testing.assert_array_equal(
+        played_after_an_outside_change(fresh=False), played_after_an_outside_change(fresh=True)
+    )
+
+
 def test_other_learners_take_the_step_loop() -> None:
     """A fixed rival is not a Q-learner: the run goes step by step, with the same results."""
     groups = [

@@ -13,7 +13,6 @@ an empty sweep) are one line naming the file and key, before any run starts; the
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +31,7 @@ from rich.progress import (
 from rich.table import Table
 
 from socialrl import registry
+from socialrl.app.labels import column_label, value_label
 
 app = typer.Typer(
     help="socialrl: learning agents in Mesa models — run studies, inspect and export results.",
@@ -214,25 +214,11 @@ def _print_summary(path: Path) -> None:
     # A summary is one table, or several titled ones (e.g. outcomes and an impulse response).
     tables = summary if isinstance(summary, dict) else {"summary": summary}
     for title, table in tables.items():
-        headers = [str(c).removeprefix("model.").removeprefix("population.") for c in table.columns]
+        headers = [column_label(str(c)) for c in table.columns]
         rich_table = Table(*headers, title=f"{loaded.name}: {title}")
         for row in table.itertuples(index=False):
-            rich_table.add_row(*(_fmt(v) for v in row))
+            rich_table.add_row(*(value_label(v) for v in row))
         console.print(rich_table)
-
-
-def _fmt(value: object) -> str:
-    """Short cell text: 4 significant digits; a schedule table as ``kind(k=v, …)``."""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, str) and value.startswith("{"):
-        try:
-            table = json.loads(value)
-        except json.JSONDecodeError:
-            return value
-        kind = table.pop("kind", "")
-        return f"{kind}(" + ", ".join(f"{k}={v}" for k, v in table.items()) + ")"
-    return str(value)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from socialrl.app.stats import Curves
 
 __all__ = [
     "COLOURS",
+    "band_trace",
     "curves_figure",
     "distribution_figure",
     "empty_figure",
@@ -50,6 +51,20 @@ def rgba(colour: str, alpha: float) -> str:
     """``#rrggbb`` as ``rgba(r, g, b, alpha)`` (for translucent confidence bands)."""
     r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def band_trace(x: Any, low: Any, high: Any, colour: str, **extra: Any) -> go.Scatter:
+    """A shaded band between ``low`` and ``high`` along ``x`` (a confidence interval)."""
+    return go.Scatter(
+        x=np.concatenate([x, x[::-1]]),
+        y=np.concatenate([high, low[::-1]]),
+        fill="toself",
+        fillcolor=rgba(colour, 0.18),
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=False,
+        **extra,
+    )
 
 
 def _ordered(values: Sequence[Any] | pd.Series) -> list[Any]:
@@ -114,14 +129,11 @@ def curves_figure(
             band = group.dropna(subset=["low", "high"])
             if not band.empty:
                 fig.add_trace(
-                    go.Scatter(
-                        x=np.concatenate([band["x"], band["x"][::-1]]),
-                        y=np.concatenate([band["high"], band["low"][::-1]]),
-                        fill="toself",
-                        fillcolor=rgba(c, 0.18),
-                        line={"width": 0},
-                        hoverinfo="skip",
-                        showlegend=False,
+                    band_trace(
+                        band["x"],
+                        band["low"],
+                        band["high"],
+                        c,
                         legendgroup=name,
                         name=f"{name} 95% CI",
                     ),

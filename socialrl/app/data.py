@@ -39,6 +39,7 @@ __all__ = [
     "Study",
     "StudyError",
     "describe_time",
+    "distinct_values",
     "find_studies",
     "open_study",
     "read_table",
@@ -138,7 +139,7 @@ def _info(path_text: str, root_text: str, sig: tuple[int, int, int]) -> dict[str
     status = results.status()
     seconds = pd.to_numeric(runs["seconds"], errors="coerce")
     swept = results.swept
-    values = {k: _distinct(runs[k]) for k in swept if k in runs.columns}
+    values = {k: distinct_values(runs[k]) for k in swept if k in runs.columns}
     manifest = results.manifest
     return {
         "name": results.name,
@@ -160,7 +161,7 @@ def _info(path_text: str, root_text: str, sig: tuple[int, int, int]) -> dict[str
     }
 
 
-def _distinct(column: pd.Series) -> list[Any]:
+def distinct_values(column: pd.Series) -> list[Any]:
     """A parameter's distinct values, numbers sorted numerically."""
     values = list(pd.unique(column.dropna()))
     try:

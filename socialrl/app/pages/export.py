@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from socialrl.app import derived, ui
-from socialrl.app.data import StudyError
+from socialrl.app.data import StudyError, distinct_values
 from socialrl.app.labels import column_label, value_label
 
 PREVIEW_ROWS = 500
@@ -25,7 +25,7 @@ def filter_frame(frame: pd.DataFrame, swept: list[str], key: str) -> pd.DataFram
     mask = pd.Series(True, index=frame.index)
     columns = st.columns(max(1, len(swept) + 1))
     for column, parameter in zip(columns, [p for p in swept if p in frame.columns], strict=False):
-        values = _distinct(frame[parameter])
+        values = distinct_values(frame[parameter])
         with column:
             chosen = st.multiselect(
                 column_label(parameter),
@@ -63,14 +63,6 @@ def _labeller(values: list[Any]) -> Any:
         return value_label(values[i])
 
     return label
-
-
-def _distinct(column: pd.Series) -> list[Any]:
-    values = list(pd.unique(column.dropna()))
-    try:
-        return sorted(values)
-    except TypeError:
-        return sorted(values, key=str)
 
 
 def _csv(frame: pd.DataFrame) -> bytes:

@@ -15,7 +15,6 @@ benchmark lines. Each section says which table it misses when a study has not wr
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -155,17 +154,7 @@ def impulse_section(study: Study) -> None:
         colour = charts.COLOURS[k % len(charts.COLOURS)]
         low = part["mean"] - half[part.index]
         high = part["mean"] + half[part.index]
-        fig.add_trace(
-            go.Scatter(
-                x=np.concatenate([part["tau"], part["tau"][::-1]]),
-                y=np.concatenate([high, low[::-1]]),
-                fill="toself",
-                fillcolor=charts.rgba(colour, 0.18),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
+        fig.add_trace(charts.band_trace(part["tau"], low, high, colour))
         fig.add_trace(
             go.Scatter(
                 x=part["tau"],

@@ -35,7 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models.pricing import PricingModel  # noqa: E402
+from socialrl_models.pricing import PricingModel  # noqa: E402
+
 from socialrl import simulate  # noqa: E402
 from socialrl.learners import QLearning  # noqa: E402
 

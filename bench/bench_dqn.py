@@ -78,11 +78,11 @@ import torch  # noqa: E402
 torch.set_num_threads(1)  # small MLPs are faster single-threaded (both sides get the same)
 
 import stable_baselines3  # noqa: E402
+from socialrl_models.maze import MazeModel  # noqa: E402
 from stable_baselines3 import DQN as SB3DQN  # noqa: E402
 from torch import nn  # noqa: E402
 
 import socialrl  # noqa: E402
-from models.maze import MazeModel  # noqa: E402
 from socialrl.envs.batched import MultiAgentEnv  # noqa: E402
 from socialrl.learners.dqn import DQN  # noqa: E402
 from socialrl.learners.networks import NetworkPopulation, encoder_for, make_network  # noqa: E402

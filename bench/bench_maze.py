@@ -51,10 +51,10 @@ if str(ROOT) not in sys.path:
 import mesa  # noqa: E402
 import numpy as np  # noqa: E402
 from mesa.discrete_space import CellAgent, OrthogonalVonNeumannGrid  # noqa: E402
+from socialrl_models.maze.layouts import Layout, get_layout  # noqa: E402
+from socialrl_models.maze.theory import ACTIONS  # noqa: E402
 
 import socialrl  # noqa: E402
-from models.maze.layouts import Layout, get_layout  # noqa: E402
-from models.maze.theory import ACTIONS  # noqa: E402
 from socialrl.learners import QLearning  # noqa: E402
 
 LAYOUT = "lecture"  # the model's default maze: 7 × 10 cells, 70 states

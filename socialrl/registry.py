@@ -23,17 +23,17 @@ __all__ = [
 ]
 
 MODELS: dict[str, str] = {
-    "maze": "models.maze.model:MazeModel",
-    "pricing": "models.pricing.model:PricingModel",
-    "coordination": "models.coordination.model:CoordinationModel",
+    "maze": "socialrl_models.maze.model:MazeModel",
+    "pricing": "socialrl_models.pricing.model:PricingModel",
+    "coordination": "socialrl_models.coordination.model:CoordinationModel",
     "gymnasium": "socialrl.envs.gym_model:GymnasiumModel",
 }
 
 #: Model-specific study summaries (``socialrl show``): ``results → DataFrame``.
 SUMMARIES: dict[str, str] = {
-    "maze": "models.maze.analysis:study_summary",
-    "pricing": "models.pricing.analysis:study_summary",
-    "coordination": "models.coordination.analysis:study_summary",
+    "maze": "socialrl_models.maze.analysis:study_summary",
+    "pricing": "socialrl_models.pricing.analysis:study_summary",
+    "coordination": "socialrl_models.coordination.analysis:study_summary",
 }
 
 LEARNERS: dict[str, str] = {
@@ -44,8 +44,8 @@ LEARNERS: dict[str, str] = {
     "dyna_q": "socialrl.learners.dyna:DynaQ",
     "reinforce": "socialrl.learners.policy_gradient:Reinforce",
     "a2c": "socialrl.learners.policy_gradient:ActorCritic",
-    "tit_for_tat": "models.coordination.strategies:TitForTat",
-    "win_stay_lose_shift": "models.coordination.strategies:WinStayLoseShift",
+    "tit_for_tat": "socialrl_models.coordination.strategies:TitForTat",
+    "win_stay_lose_shift": "socialrl_models.coordination.strategies:WinStayLoseShift",
 }
 
 

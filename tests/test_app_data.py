@@ -24,10 +24,10 @@ pytest.importorskip("streamlit")
 pytest.importorskip("plotly")
 
 from scipy import stats as scipy_stats
+from socialrl_models.maze.analysis import greedy_path, layout_from_policy, maze_mdp, optimal_policy
+from socialrl_models.maze.model import MazeModel
+from socialrl_models.maze.theory import shortest_path_lengths
 
-from models.maze.analysis import greedy_path, layout_from_policy, maze_mdp, optimal_policy
-from models.maze.model import MazeModel
-from models.maze.theory import shortest_path_lengths
 from socialrl import Group, QLearning, simulate
 from socialrl.app import stats
 from socialrl.app.data import StudyError, find_studies, open_study, read_table

@@ -35,7 +35,7 @@ def test_list_shows_models_learners_and_studies() -> None:
     rows = {(kind.strip(), name.strip()) for kind, name in rows}
     assert {("model", "maze"), ("learner", "q_learning"), ("learner", "random")} <= rows
     assert ("study", "maze_learning") in rows
-    assert "models.maze.model:MazeModel" in result.stdout
+    assert "socialrl_models.maze.model:MazeModel" in result.stdout
     assert str(ROOT / "studies" / "maze_learning.toml") in result.stdout
     assert str(ROOT / "studies" / "maze_learning.py") in result.stdout
 

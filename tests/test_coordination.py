@@ -9,8 +9,7 @@ import networkx as nx
 import numpy as np
 import pytest
 from mesa.discrete_space import OrthogonalMooreGrid, OrthogonalVonNeumannGrid
-
-from models.coordination import (
+from socialrl_models.coordination import (
     CoordinationModel,
     GameError,
     TitForTat,
@@ -24,9 +23,10 @@ from models.coordination import (
     risk_dominant,
     strict_pure_nash,
 )
-from models.coordination.metrics import ConventionTracker, assortativity
-from models.coordination.observations import decode_memory, encode_shares
-from models.coordination.topology import make_graph
+from socialrl_models.coordination.metrics import ConventionTracker, assortativity
+from socialrl_models.coordination.observations import decode_memory, encode_shares
+from socialrl_models.coordination.topology import make_graph
+
 from socialrl.envs import MultiAgentEnv
 from tests.contracts import LearnerContract, ModelContract
 
@@ -615,9 +615,9 @@ def test_gymnasium_make_coordination() -> None:
 def test_registered_views_pass_their_api_tests() -> None:
     from gymnasium.utils.env_checker import check_env
     from pettingzoo.test import parallel_api_test
+    from socialrl_models.coordination.env import parallel_env
 
     import socialrl  # noqa: F401  (registers the ids)
-    from models.coordination.env import parallel_env
 
     env = gym.make("socialrl/Coordination-v0", width=4, height=4)
     check_env(env.unwrapped)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from socialrl_models.coordination import CoordinationModel, TitForTat, WinStayLoseShift
 
 import socialrl
-from models.coordination import CoordinationModel, TitForTat, WinStayLoseShift
 from socialrl.learners import QLearning
 from socialrl.population import Group
 
@@ -84,7 +84,8 @@ def test_seeded_runs_are_identical_with_rules_and_learners() -> None:
 
 
 def test_study_summary_answers_the_question(tmp_path: Path) -> None:
-    from models.coordination.analysis import study_summary
+    from socialrl_models.coordination.analysis import study_summary
+
     from socialrl.study import GroupSpec, ModelSpec, RunSettings, StudySpec, SweepSpec, run_study
 
     spec = StudySpec(
@@ -116,7 +117,8 @@ def test_study_summary_answers_the_question(tmp_path: Path) -> None:
 
 
 def test_study_summary_spreads_game_params(tmp_path: Path) -> None:
-    from models.coordination.analysis import study_summary
+    from socialrl_models.coordination.analysis import study_summary
+
     from socialrl.study import GroupSpec, ModelSpec, RunSettings, StudySpec, SweepSpec, run_study
 
     spec = StudySpec(

@@ -7,7 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch")  # the Python 3.12 leg tests without torch
 
-from models.maze import MazeModel  # noqa: E402
+from socialrl_models.maze import MazeModel  # noqa: E402
+
 from socialrl import simulate  # noqa: E402
 from socialrl.learners.dqn import DQN, dqn_targets  # noqa: E402
 from tests.contracts import LearnerContract  # noqa: E402

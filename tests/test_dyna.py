@@ -9,8 +9,8 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 import pytest
+from socialrl_models.maze import MazeModel
 
-from models.maze import MazeModel
 from socialrl import QLearning, simulate
 from socialrl.learners.base import load_state, save_state
 from socialrl.learners.dyna import DynaQ, _greedy_changed

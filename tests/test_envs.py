@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import parallel_api_test, parallel_seed_test
+from socialrl_models.maze.env import parallel_env
 
 import socialrl
-from models.maze.env import parallel_env
 from socialrl import MultiAgentEnv, QLearning, SingleAgentEnv
 
 pytestmark = pytest.mark.core

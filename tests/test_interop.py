@@ -21,9 +21,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("stable_baselines3")
 
 import stable_baselines3 as sb3  # noqa: E402
+from socialrl_models.maze import MazeModel  # noqa: E402
 from stable_baselines3.common.env_checker import check_env  # noqa: E402
 
-from models.maze import MazeModel  # noqa: E402
 from socialrl import QLearning, simulate  # noqa: E402  (importing socialrl registers its ids)
 from socialrl.learners.dqn import DQN  # noqa: E402
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from socialrl_models.maze import MazeModel
+from socialrl_models.maze.analysis import episodes_to_optimal
 
-from models.maze import MazeModel
-from models.maze.analysis import episodes_to_optimal
 from socialrl import QLearning, simulate
 
 pytestmark = pytest.mark.core
@@ -62,7 +62,7 @@ def test_random_maze_learned_by_a_shared_table() -> None:
 
 def test_learned_values_approach_value_iteration() -> None:
     """On a tiny corridor, Q-learning's state values converge to the optimal ones."""
-    from models.maze import value_iteration
+    from socialrl_models.maze import value_iteration
 
     learner = QLearning(alpha=0.2, gamma=0.9, epsilon=0.3)
     simulate("maze", {"layout": "S...G", "n_walkers": 4}, {"walker": learner}, steps=4_000, seed=3)

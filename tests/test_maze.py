@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from models.maze import (
+from socialrl_models.maze import (
     BUILTIN_LAYOUTS,
     Layout,
     LayoutError,
@@ -16,6 +15,7 @@ from models.maze import (
     shortest_path_lengths,
     value_iteration,
 )
+
 from tests.contracts import ModelContract
 
 pytestmark = pytest.mark.core

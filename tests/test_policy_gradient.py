@@ -14,8 +14,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from socialrl_models.maze import MazeModel  # noqa: E402
+
 import socialrl.learners.policy_gradient as pg  # noqa: E402
-from models.maze import MazeModel  # noqa: E402
 from socialrl import simulate  # noqa: E402
 from socialrl.envs.classic import short_corridor_value  # noqa: E402
 from socialrl.learners.base import load_state, save_state  # noqa: E402

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from socialrl_models.pricing import PricingModel, greedy_cycles, impulse_response
+from socialrl_models.pricing.theory import LogitMarket, benchmarks, profit_gain
 
-from models.pricing import PricingModel, greedy_cycles, impulse_response
-from models.pricing.theory import LogitMarket, benchmarks, profit_gain
 from socialrl import simulate
 from socialrl.learners import FixedAction, QLearning
 from socialrl.learners.fixed import CallablePolicy

@@ -6,10 +6,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+from socialrl_models.pricing import PricingModel
+from socialrl_models.pricing.env import parallel_env
 
 import socialrl  # noqa: F401  (registers the ids)
-from models.pricing import PricingModel
-from models.pricing.env import parallel_env
 from socialrl.learners import QLearning
 from socialrl.population import Population
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import optimize
-
-from models.pricing import LogitMarket, benchmarks, price_grid, profit_gain
+from socialrl_models.pricing import LogitMarket, benchmarks, price_grid, profit_gain
 
 pytestmark = pytest.mark.core
 

@@ -1,6 +1,6 @@
 """Coordination games: populations of players on grids, networks and random matching."""
 
-from models.coordination.games import (
+from .games import (
     ZOO,
     Game,
     GameError,
@@ -12,9 +12,9 @@ from models.coordination.games import (
     risk_dominant,
     strict_pure_nash,
 )
-from models.coordination.model import CoordinationModel
-from models.coordination.strategies import TitForTat, WinStayLoseShift
-from models.coordination.topology import TopologyError
+from .model import CoordinationModel
+from .strategies import TitForTat, WinStayLoseShift
+from .topology import TopologyError
 
 __all__ = [
     "ZOO",

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 if TYPE_CHECKING:
-    from models.coordination.model import CoordinationModel
+    from .model import CoordinationModel
 
 __all__ = ["Player"]
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.coordination.model import CoordinationModel
 from socialrl.envs.gym_env import SingleAgentEnv
 from socialrl.envs.pettingzoo_env import ParallelEnv
+
+from .model import CoordinationModel
 
 __all__ = ["CoordinationEnv", "parallel_env"]
 

@@ -1,7 +1,7 @@
 """Compiled loops of the coordination model: play, observe, revise, measure.
 
 Each step loops once over the players and their neighbours (CSR arrays from
-:mod:`models.coordination.topology`); in NumPy the same work takes a gather per neighbour slot
+:mod:`socialrl_models.coordination.topology`); in NumPy the same work takes a gather per neighbour slot
 and several temporaries, in a compiled loop a few nanoseconds per neighbour. Every function is
 compiled once (``cache=True``) and used by the model whatever the structure, so there is no
 special-cased copy of the simulation.
@@ -116,7 +116,7 @@ def shares_observation(
 
     The share of each action but the last, rounded to ``levels`` steps, is one digit in base
     ``levels + 1``: ``Σ_a round(levels · n_a / degree) · (levels + 1)^a`` for ``a < A − 1``
-    (see :func:`models.coordination.observations.encode_shares`).
+    (see :func:`socialrl_models.coordination.observations.encode_shares`).
     """
     tally = np.zeros(n_actions, dtype=np.int64)
     for i in range(out.shape[0]):

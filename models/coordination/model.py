@@ -1,10 +1,10 @@
 """Coordination games: a population of players meeting partners on a grid, a network or at random.
 
 Description:
-    ``N`` players play a two-player game (:mod:`models.coordination.games`: pure coordination,
+    ``N`` players play a two-player game (:mod:`socialrl_models.coordination.games`: pure coordination,
     stag hunt, battle of the sexes, hawk–dove, prisoner's dilemma, Nowak & May's spatial
     dilemma, Claus & Boutilier's climbing game, or any matrix) again and again with partners
-    drawn from a social structure (:mod:`models.coordination.topology`):
+    drawn from a social structure (:mod:`socialrl_models.coordination.topology`):
 
     * ``structure="grid"``: a ``height × width`` torus (``mesa.discrete_space``
       ``OrthogonalVonNeumannGrid`` or ``OrthogonalMooreGrid``);
@@ -18,9 +18,9 @@ Description:
     sum — over those games) or against *one* neighbour drawn afresh each step
     (``interaction="random_neighbour"``). Players who learn form the role ``player``; the
     others follow a revision rule the model runs (``rules=``: imitate-the-best, noisy best
-    response; :mod:`models.coordination.revision`). Fixed repeated-game strategies
+    response; :mod:`socialrl_models.coordination.revision`). Fixed repeated-game strategies
     (tit-for-tat, win-stay-lose-shift, always-X) are learner-protocol policies placed in the
-    population (:mod:`models.coordination.strategies`).
+    population (:mod:`socialrl_models.coordination.strategies`).
 
 Action Space:
     ``Discrete(A)`` per player: the game's actions (``model.game.actions`` names them).
@@ -29,7 +29,7 @@ Observation Space:
     ``observation="none"``: ``Discrete(1)`` (stateless). ``"memory1"``: ``Discrete(A² + 1)``,
     own and partner's last action, plus a start state. ``"shares"``: ``Discrete((L + 1)^(A−1)
     + 1)``, the neighbours' last action shares rounded to ``L`` levels, plus a start state
-    (:mod:`models.coordination.observations`).
+    (:mod:`socialrl_models.coordination.observations`).
 
 Rewards:
     The player's payoff of the step: the mean (``aggregate="sum"``: the sum) of its games'
@@ -56,11 +56,13 @@ import gymnasium as gym
 import mesa
 import numpy as np
 
-from models.coordination import kernels
-from models.coordination.agents import Player
-from models.coordination.games import Game, get_game, reference_payoff
-from models.coordination.metrics import ConventionTracker, assortativity
-from models.coordination.observations import (
+from socialrl.contract import RoleSpec, RoleStep
+
+from . import kernels
+from .agents import Player
+from .games import Game, get_game, reference_payoff
+from .metrics import ConventionTracker, assortativity
+from .observations import (
     OBSERVATIONS,
     encode_memory,
     encode_shares,
@@ -68,8 +70,8 @@ from models.coordination.observations import (
     observation_space,
     shares_start,
 )
-from models.coordination.revision import LEARNER, assign_rules, parse_rules, revise
-from models.coordination.topology import (
+from .revision import LEARNER, assign_rules, parse_rules, revise
+from .topology import (
     STRUCTURES,
     Topology,
     TopologyError,
@@ -79,7 +81,6 @@ from models.coordination.topology import (
     network_topology,
     well_mixed_topology,
 )
-from socialrl.contract import RoleSpec, RoleStep
 
 __all__ = ["CoordinationModel"]
 
@@ -98,7 +99,7 @@ class CoordinationModel(mesa.Model):
         game: A zoo name (``"coordination"``, ``"stag_hunt"``, ``"battle_of_the_sexes"``,
             ``"hawk_dove"``/``"chicken"``, ``"prisoners_dilemma"``, ``"spatial_pd"``,
             ``"climbing"``), a payoff matrix ``[A, A]`` (symmetric) or ``[A, A, 2]``, or a
-            :class:`~models.coordination.games.Game`.
+            :class:`~socialrl_models.coordination.games.Game`.
         game_params: Parameters of a zoo game, e.g. ``{"b": 1.8}`` for ``"spatial_pd"``.
         structure: ``"grid"``, ``"network"`` or ``"well_mixed"``.
         width: Grid width (default 10; grid only).
@@ -108,7 +109,7 @@ class CoordinationModel(mesa.Model):
             (default 100; a grid has ``width × height``, a given graph its nodes).
         graph: ``"small_world"`` (default), ``"scale_free"``, ``"random"``, ``"regular"``,
             ``"ring"``, ``"complete"``, ``"pairs"``, a ``networkx.Graph`` or an edge list
-            (network only; see :func:`~models.coordination.topology.make_graph`).
+            (network only; see :func:`~socialrl_models.coordination.topology.make_graph`).
         degree: Mean degree of a generated graph (default 4).
         rewire: Rewiring probability of ``"small_world"`` (default 0.1).
         interaction: ``"neighbours"`` (play every neighbour; default on grids and networks),
@@ -609,7 +610,7 @@ class CoordinationModel(mesa.Model):
         return assortativity(same, ends)
 
     def metrics(self) -> dict[str, float]:
-        """Model reporters of the last step (see :mod:`models.coordination.metrics`)."""
+        """Model reporters of the last step (see :mod:`socialrl_models.coordination.metrics`)."""
         shares = self.action_shares()
         out = {f"share_{name}": float(s) for name, s in zip(self.game.actions, shares, strict=True)}
         per_game = self.payoffs / self._games_each

@@ -12,7 +12,7 @@ Every mode is a ``Discrete`` space of state indices, so tabular learners use it 
   in a well-mixed population the "neighbourhood" is everybody.
 
 The encodings live here so that the model, the strategies that read observations
-(:mod:`models.coordination.strategies`) and the tests agree on them.
+(:mod:`socialrl_models.coordination.strategies`) and the tests agree on them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 They implement the learner protocol (:class:`socialrl.learners.base.Learner`) with a no-op
 ``learn``, so a population can seat them beside Q-learners (``agents = {side = 1}``) or drive
 the "others" of the single-agent view with them. They read the ``"memory1"`` observation —
-own and partner's last action, or the start state (see :mod:`models.coordination.observations`).
+own and partner's last action, or the start state (see :mod:`socialrl_models.coordination.observations`).
 Always-X is :class:`socialrl.learners.FixedAction`.
 
 With ``noise > 0`` a strategy trembles (Selten 1975): it plays a uniformly random action with
@@ -11,7 +11,7 @@ that probability, drawing from the generator that ``bind`` seeds — the learner
 stay reproducible from one seed. ``greedy`` is the noiseless rule.
 
 Revision rules that need the neighbours' payoffs (imitate-the-best, noisy best response) are
-not observation → action maps: the model runs them (:mod:`models.coordination.revision`).
+not observation → action maps: the model runs them (:mod:`socialrl_models.coordination.revision`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from models.coordination.games import Game, get_game
-from models.coordination.observations import decode_memory, memory_start
 from socialrl.learners.fixed import _Stateless
+
+from .games import Game, get_game
+from .observations import decode_memory, memory_start
 
 __all__ = ["TitForTat", "WinStayLoseShift"]
 

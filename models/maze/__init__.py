@@ -1,8 +1,8 @@
 """The maze: walkers learning their way to a goal (the lecture's running example)."""
 
-from models.maze.layouts import BUILTIN_LAYOUTS, Layout, LayoutError, get_layout, random_maze
-from models.maze.model import MazeModel
-from models.maze.theory import (
+from .layouts import BUILTIN_LAYOUTS, Layout, LayoutError, get_layout, random_maze
+from .model import MazeModel
+from .theory import (
     ACTION_NAMES,
     ACTIONS,
     MazeMDP,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 
 if TYPE_CHECKING:
-    from models.maze.model import MazeModel
+    from .model import MazeModel
 
 __all__ = ["Walker"]
 

@@ -5,7 +5,7 @@ Two directions:
 * from a finished run to tables: :func:`learned_tables` writes what the walkers learned —
   each walker's greedy move and value in every cell (``policy``) and, for Dyna-Q, the model of
   the maze it built (``learned_model``) — as plain Parquet-ready tables (the run's extra tables,
-  through :meth:`MazeModel.final_tables <models.maze.model.MazeModel.final_tables>`);
+  through :meth:`MazeModel.final_tables <socialrl_models.maze.model.MazeModel.final_tables>`);
 * from those tables back to theory: :func:`layout_from_policy` redraws the maze a run lived in,
   :func:`maze_mdp` rebuilds its MDP and :func:`optimal_policy` solves it (value iteration,
   BFS), so the app can put the learned policy beside the optimal one from the run's files
@@ -110,7 +110,7 @@ def study_summary(results: Any) -> pd.DataFrame:
 
 
 def _shortest(layout: str, params: dict[str, Any]) -> int | None:
-    from models.maze.model import MazeModel
+    from .model import MazeModel
 
     if str(layout).startswith("random:"):
         return None  # drawn anew from each run's seed
@@ -139,7 +139,7 @@ def learned_tables(
     Args:
         layout_text: The maze as ASCII (each state's cell character is recorded, so the app
             can redraw the maze from the table, random mazes included).
-        mdp: The run's :class:`~models.maze.theory.MazeMDP`.
+        mdp: The run's :class:`~socialrl_models.maze.theory.MazeMDP`.
         n_walkers: Walkers in the maze (the role's size).
         greedy_moves: Gives ``int[walkers, S]``, each walker's greedy move in each state.
         groups: ``population.bound_groups``: ``(name, role, learner, slots or None)``.
@@ -262,12 +262,12 @@ def maze_mdp(
     trap_reward: float = -100.0,
     slip: float = 0.0,
 ) -> Any:
-    """The :class:`~models.maze.theory.MazeMDP` of a layout with the model's reward parameters.
+    """The :class:`~socialrl_models.maze.theory.MazeMDP` of a layout with the model's reward parameters.
 
-    Built through :class:`~models.maze.model.MazeModel`, so the theory describes exactly the
+    Built through :class:`~socialrl_models.maze.model.MazeModel`, so the theory describes exactly the
     world the walkers lived in (moves follow the Mesa grid's connections).
     """
-    from models.maze.model import MazeModel
+    from .model import MazeModel
 
     return MazeModel(
         layout,
@@ -293,7 +293,7 @@ def optimal_policy(mdp: Any, gamma: float = 0.95) -> pd.DataFrame:
         ``terminal``.
 
     """
-    from models.maze.theory import shortest_path_lengths, value_iteration
+    from .theory import shortest_path_lengths, value_iteration
 
     v, policy = value_iteration(mdp, gamma=gamma)
     p = mdp.transition_probabilities()

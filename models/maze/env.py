@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.maze.model import MazeModel
 from socialrl.envs.gym_env import SingleAgentEnv
 from socialrl.envs.pettingzoo_env import ParallelEnv
+
+from .model import MazeModel
 
 __all__ = ["MazeEnv", "parallel_env"]
 

@@ -40,11 +40,12 @@ import numpy as np
 import pandas as pd
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
-from models.maze.agents import Walker
-from models.maze.analysis import learned_tables
-from models.maze.layouts import Layout, LayoutError, get_layout
-from models.maze.theory import ACTIONS, MazeMDP, greedy_path_lengths, shortest_path_lengths
 from socialrl.contract import RoleSpec, RoleStep
+
+from .agents import Walker
+from .analysis import learned_tables
+from .layouts import Layout, LayoutError, get_layout
+from .theory import ACTIONS, MazeMDP, greedy_path_lengths, shortest_path_lengths
 
 __all__ = ["MazeModel"]
 
@@ -57,7 +58,7 @@ class MazeModel(mesa.Model):
     Args:
         layout: A built-in name (``"dyna"``, ``"lecture"``, ``"open_room"``, ``"cliff"``,
             ``"frozen"``), ``"random:ROWSxCOLS"`` for a seeded perfect maze, an ASCII drawing,
-            or a :class:`~models.maze.layouts.Layout`.
+            or a :class:`~socialrl_models.maze.layouts.Layout`.
         n_walkers: Number of walkers (≥ 1).
         step_reward: Reward of every move.
         goal_reward: Extra reward on entering a goal.
@@ -349,7 +350,7 @@ class MazeModel(mesa.Model):
         """What the walkers learned, as the run's extra tables (``policy``, ``learned_model``).
 
         The app's maze view draws them: every recorded walker's greedy move and value in every
-        cell, and Dyna-Q's model of the maze (see :func:`models.maze.analysis.learned_tables`).
+        cell, and Dyna-Q's model of the maze (see :func:`socialrl_models.maze.analysis.learned_tables`).
         The greedy policy is evaluated in every state through the population, so any learner
         gets its arrows (tabular learners read theirs from ``greedy_table()`` instead; the others
         cost ``S`` greedy calls, like one policy report).

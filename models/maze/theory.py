@@ -3,7 +3,7 @@
 Both work on a :class:`MazeMDP`, the maze written as a finite MDP whose states are the open
 (non-wall) cells, numbered row by row: a deterministic successor table ``next_state[s, a]``,
 the reward for entering each state, which states end an episode, and where moves slip. The
-model builds the MDP from its Mesa grid (:attr:`models.maze.model.MazeModel.mdp`), so the
+model builds the MDP from its Mesa grid (:attr:`socialrl_models.maze.model.MazeModel.mdp`), so the
 theory always describes the world the walkers actually live in.
 
 These are the references that learners are tested against: a learned greedy policy is optimal

@@ -1,14 +1,14 @@
 """The dynamic pricing market of Calvano et al. (2020): firms that learn to set prices.
 
-- :mod:`models.pricing.theory`: logit demand, Bertrand–Nash and monopoly benchmarks, the grid.
-- :mod:`models.pricing.model`: :class:`PricingModel`, M markets × n firms as one Mesa model.
-- :mod:`models.pricing.analysis`: greedy cycles, profit gains, impulse responses, summaries.
-- :mod:`models.pricing.env`: ``socialrl/PricingMarket-v0`` and the PettingZoo view.
+- :mod:`socialrl_models.pricing.theory`: logit demand, Bertrand–Nash and monopoly benchmarks, the grid.
+- :mod:`socialrl_models.pricing.model`: :class:`PricingModel`, M markets × n firms as one Mesa model.
+- :mod:`socialrl_models.pricing.analysis`: greedy cycles, profit gains, impulse responses, summaries.
+- :mod:`socialrl_models.pricing.env`: ``socialrl/PricingMarket-v0`` and the PettingZoo view.
 """
 
-from models.pricing.analysis import PUBLISHED, greedy_cycles, impulse_response, study_summary
-from models.pricing.model import PricingModel
-from models.pricing.theory import (
+from .analysis import PUBLISHED, greedy_cycles, impulse_response, study_summary
+from .model import PricingModel
+from .theory import (
     Benchmarks,
     LogitMarket,
     benchmarks,

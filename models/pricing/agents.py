@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
-    from models.pricing.model import PricingModel
+    from .model import PricingModel
 
 __all__ = ["Firm"]
 

@@ -4,7 +4,7 @@ Description:
     ``n_markets`` independent markets (Calvano et al.'s *sessions*), each with ``n_firms``
     firms selling differentiated goods under logit demand. Every period each firm sets a price
     from a grid of ``m`` prices laid around the Bertrand–Nash and monopoly prices; demand and
-    profits follow (:mod:`models.pricing.theory`). A firm remembers the last ``memory`` price
+    profits follow (:mod:`socialrl_models.pricing.theory`). A firm remembers the last ``memory`` price
     vectors of its market: that is its state. Markets are a batch, so 1,000 sessions are one
     model stepping in a handful of array operations, and a market stops once it has converged
     (:meth:`end_sessions`) while the others go on.
@@ -43,10 +43,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from models.pricing.agents import Firm
-from models.pricing.analysis import greedy_cycles, impulse_response
-from models.pricing.theory import LogitMarket, benchmarks, price_grid, profit_gain
 from socialrl.contract import RepeatedGame, RoleSpec, RoleStep
+
+from .agents import Firm
+from .analysis import greedy_cycles, impulse_response
+from .theory import LogitMarket, benchmarks, price_grid, profit_gain
 
 __all__ = ["PricingModel"]
 

@@ -12,9 +12,9 @@ __all__ = ["ENV_IDS", "register_envs"]
 
 #: id → (entry point, default keyword arguments)
 ENV_IDS: dict[str, tuple[str, dict[str, object]]] = {
-    "socialrl/Maze-v0": ("models.maze.env:MazeEnv", {}),
-    "socialrl/PricingMarket-v0": ("models.pricing.env:PricingMarketEnv", {}),
-    "socialrl/Coordination-v0": ("models.coordination.env:CoordinationEnv", {}),
+    "socialrl/Maze-v0": ("socialrl_models.maze.env:MazeEnv", {}),
+    "socialrl/PricingMarket-v0": ("socialrl_models.pricing.env:PricingMarketEnv", {}),
+    "socialrl/Coordination-v0": ("socialrl_models.coordination.env:CoordinationEnv", {}),
     "socialrl/ShortCorridor-v0": ("socialrl.envs.classic:ShortCorridorEnv", {}),
 }
 

@@ -23,7 +23,7 @@ VIEWS: dict[str, str] = {
 def view_for(model: str) -> ModuleType | None:
     """The view module of a model name, or of ``models.<name>.…:Class``; None if there is none."""
     name = model
-    if ":" in model:  # a model named by import path: models.maze.model:MazeModel → maze
+    if ":" in model:  # a model named by import path: socialrl_models.maze.model:MazeModel → maze
         parts = model.split(":", 1)[0].split(".")
         name = parts[1] if len(parts) > 1 and parts[0] == "models" else parts[0]
     target = VIEWS.get(name)

@@ -1,7 +1,7 @@
 """The maze view: the lecture's pictures of a policy, its values, and a learned model.
 
 For one run and one walker (the run's ``policy`` table, written by
-:meth:`MazeModel.final_tables <models.maze.model.MazeModel.final_tables>`):
+:meth:`MazeModel.final_tables <socialrl_models.maze.model.MazeModel.final_tables>`):
 
 * the **learned greedy policy** as arrows on the maze, over a heatmap of the walker's values
   ``V(s) = max_a Q(s, a)``; arrows that are not optimal are red, and the greedy path from the
@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from socialrl_models.maze.analysis import greedy_path, layout_from_policy, maze_mdp, optimal_policy
+from socialrl_models.maze.theory import ACTION_NAMES, ACTIONS
 
-from models.maze.analysis import greedy_path, layout_from_policy, maze_mdp, optimal_policy
-from models.maze.theory import ACTION_NAMES, ACTIONS
 from socialrl.app import charts
 from socialrl.app.data import Study
 from socialrl.app.labels import column_label

@@ -1,7 +1,8 @@
 """Compiled loops of the coordination model: play, observe, revise, measure.
 
 Each step loops once over the players and their neighbours (CSR arrays from
-:mod:`socialrl_models.coordination.topology`); in NumPy the same work takes a gather per neighbour slot
+:mod:`socialrl_models.coordination.topology`); in NumPy the same work takes a gather per neighbour
+slot
 and several temporaries, in a compiled loop a few nanoseconds per neighbour. Every function is
 compiled once (``cache=True``) and used by the model whatever the structure, so there is no
 special-cased copy of the simulation.

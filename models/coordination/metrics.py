@@ -4,7 +4,8 @@
 * **Coordination rate** — the fraction of the step's games (ordered pairs of partners) in which
   both chose the same action.
 * **Payoff relative to the payoff-dominant equilibrium** — the players' mean payoff per game
-  divided by :func:`~socialrl_models.coordination.games.reference_payoff` (1 when everyone sits in the
+  divided by :func:`~socialrl_models.coordination.games.reference_payoff` (1 when everyone sits in
+  the
   payoff-dominant convention; for the prisoner's dilemma, mutual cooperation scores R/P = 3).
 * **Time to convention** — the first step ``t`` such that in each of the steps ``t, …,
   t + W − 1`` at least a share ``θ`` (0.95) of the players chose one and the same action

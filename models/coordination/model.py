@@ -1,7 +1,8 @@
 """Coordination games: a population of players meeting partners on a grid, a network or at random.
 
 Description:
-    ``N`` players play a two-player game (:mod:`socialrl_models.coordination.games`: pure coordination,
+    ``N`` players play a two-player game (:mod:`socialrl_models.coordination.games`: pure
+    coordination,
     stag hunt, battle of the sexes, hawk–dove, prisoner's dilemma, Nowak & May's spatial
     dilemma, Claus & Boutilier's climbing game, or any matrix) again and again with partners
     drawn from a social structure (:mod:`socialrl_models.coordination.topology`):

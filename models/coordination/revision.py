@@ -4,7 +4,8 @@ Evolutionary game theory's players do not map an observation to an action; they 
 looking at their neighbours — at their payoffs (imitation) or their actions (best response).
 That information lives in the model, not in a learner's observation, so the model runs these
 rules itself, for the players it assigns to them (``rules=`` of
-:class:`~socialrl_models.coordination.model.CoordinationModel`); those players belong to no role and need
+:class:`~socialrl_models.coordination.model.CoordinationModel`); those players belong to no role
+and need
 no learner. Everyone else is a learning player of role ``player``.
 
 * ``imitate_best`` — Nowak & May (1992): adopt the action of the top earner among yourself and

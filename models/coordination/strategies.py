@@ -3,7 +3,8 @@
 They implement the learner protocol (:class:`socialrl.learners.base.Learner`) with a no-op
 ``learn``, so a population can seat them beside Q-learners (``agents = {side = 1}``) or drive
 the "others" of the single-agent view with them. They read the ``"memory1"`` observation —
-own and partner's last action, or the start state (see :mod:`socialrl_models.coordination.observations`).
+own and partner's last action, or the start state (see
+:mod:`socialrl_models.coordination.observations`).
 Always-X is :class:`socialrl.learners.FixedAction`.
 
 With ``noise > 0`` a strategy trembles (Selten 1975): it plays a uniformly random action with

@@ -350,7 +350,8 @@ class MazeModel(mesa.Model):
         """What the walkers learned, as the run's extra tables (``policy``, ``learned_model``).
 
         The app's maze view draws them: every recorded walker's greedy move and value in every
-        cell, and Dyna-Q's model of the maze (see :func:`socialrl_models.maze.analysis.learned_tables`).
+        cell, and Dyna-Q's model of the maze (see
+        :func:`socialrl_models.maze.analysis.learned_tables`).
         The greedy policy is evaluated in every state through the population, so any learner
         gets its arrows (tabular learners read theirs from ``greedy_table()`` instead; the others
         cost ``S`` greedy calls, like one policy report).

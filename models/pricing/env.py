@@ -47,7 +47,8 @@ class PricingMarketEnv(SingleAgentEnv):
 
     One market of Calvano et al.'s baseline by default (two firms, 15 prices, memory 1); the
     focal firm is firm 0. Episodes are truncated after ``max_episode_steps`` periods (the
-    repeated game itself never ends). Every :class:`~socialrl_models.pricing.PricingModel` parameter can
+    repeated game itself never ends). Every :class:`~socialrl_models.pricing.PricingModel`
+    parameter can
     be passed, e.g. ``gymnasium.make("socialrl/PricingMarket-v0", rival="nash", mu=0.1)``.
 
     Args:

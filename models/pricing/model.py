@@ -4,7 +4,8 @@ Description:
     ``n_markets`` independent markets (Calvano et al.'s *sessions*), each with ``n_firms``
     firms selling differentiated goods under logit demand. Every period each firm sets a price
     from a grid of ``m`` prices laid around the Bertrand–Nash and monopoly prices; demand and
-    profits follow (:mod:`socialrl_models.pricing.theory`). A firm remembers the last ``memory`` price
+    profits follow (:mod:`socialrl_models.pricing.theory`). A firm remembers the last ``memory``
+    price
     vectors of its market: that is its state. Markets are a batch, so 1,000 sessions are one
     model stepping in a handful of array operations, and a market stops once it has converged
     (:meth:`end_sessions`) while the others go on.

@@ -262,12 +262,10 @@ def maze_mdp(
     trap_reward: float = -100.0,
     slip: float = 0.0,
 ) -> Any:
-    """The :class:`~socialrl_models.maze.theory.MazeMDP` of a layout with the model's reward
-    parameters.
+    """The :class:`~.theory.MazeMDP` of a layout with the model's reward parameters.
 
-    Built through :class:`~socialrl_models.maze.model.MazeModel`, so the theory describes exactly
-    the
-    world the walkers lived in (moves follow the Mesa grid's connections).
+    Built through :class:`~.model.MazeModel`, so the theory describes exactly the world the
+    walkers lived in (moves follow the Mesa grid's connections).
     """
     from .model import MazeModel
 

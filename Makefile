@@ -26,6 +26,7 @@ test: $(STAMP) $(STAMP312) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest
 	@echo "--- Python 3.12, newest Mesa: core model/environment/tabular tests ---"
 	$(VENV312)/bin/python -c 'import mesa, sys; print("Python", sys.version.split()[0], "Mesa", mesa.__version__)'
@@ -38,6 +39,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
@@ -70,4 +72,4 @@ $(CHROMIUM):
 	  || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 clean:
-	rm -rf $(VENV) $(VENV312) .pytest_cache .mypy_cache .ruff_cache results artifacts
+	rm -rf $(VENV) $(VENV312) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache results artifacts

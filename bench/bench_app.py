@@ -14,8 +14,9 @@ What is measured
     * **baseline**: the obvious way — ``pd.read_parquet`` per run and ``pd.concat``, then one
       line per run with every point (``plotly.express.line``), serialised the same way (the
       browser then still has to draw a million points: the JSON size says how much it gets);
-    * for reference, ``StudyResults.table("steps")`` alone (the engine's loader) and, with
-      ``--page``, the whole Explore page run headless by Streamlit's AppTest (cold cache).
+    * for reference, ``StudyResults.table("steps")`` alone (the same loader, text keys kept
+      as text) and, with ``--page``, the whole Explore page run headless by Streamlit's
+      AppTest (cold cache).
 
     Each measurement is the best of ``--repeat`` runs (shared machines are noisy).
 
@@ -51,6 +52,7 @@ import plotly.io as pio  # noqa: E402
 
 from socialrl.app import charts, stats  # noqa: E402
 from socialrl.app.data import read_table  # noqa: E402
+from socialrl.statistics import per_run_values  # noqa: E402
 from socialrl.study import load_results, parse_study, run_study  # noqa: E402
 
 RUNS = 100
@@ -104,7 +106,7 @@ def app_path(study: Path) -> tuple[float, float, int, int]:
     frame = read_table(study, "steps").frame
     loaded = time.perf_counter()
     curves = stats.learning_curves(frame, "step", METRIC, [COLOUR])
-    finals = stats.per_run(frame, METRIC, [COLOUR], "last", "step")
+    finals = per_run_values(frame, METRIC, [COLOUR], "last", "step")
     hist = stats.histogram(frame[METRIC])
     figures = [
         charts.curves_figure(curves, COLOUR, None),

@@ -77,9 +77,9 @@ def direct(spec: StudySpec) -> float:
             config.model,
             config.model_params,
             population,
-            steps=config.run["steps"],
+            steps=config.run.steps,
             seed=config.seed,
-            record_every=config.run["record_every"],
+            record_every=config.run.record_every,
         )
     return time.perf_counter() - started
 

@@ -12,7 +12,7 @@ from socialrl.envs import MultiAgentEnv, ParallelEnv, SingleAgentEnv, register_e
 from socialrl.learners import QLearning
 from socialrl.population import Group, Population
 from socialrl.results import Results
-from socialrl.simulate import simulate
+from socialrl.run import simulate
 from socialrl.study import load_results, run_study
 
 __version__ = "0.1.0"

@@ -32,6 +32,7 @@ from rich.table import Table
 
 from socialrl import registry
 from socialrl.app.labels import column_label, value_label
+from socialrl.plugins import discover, load
 
 app = typer.Typer(
     help="socialrl: learning agents in Mesa models — run studies, inspect and export results.",
@@ -126,15 +127,27 @@ def run(
 def list_things(
     studies: Annotated[Path, typer.Option(help="Folder of study files.")] = Path("studies"),
 ) -> None:
-    """List the models, learners and study files there are."""
-    table = Table("kind", "name", "where", title="socialrl")
-    for name, target in sorted(registry.MODELS.items()):
-        table.add_row("model", name, target)
+    """List the models (with their plugins), learners, strategies and study files there are."""
+    table = Table("kind", "name", title="socialrl")
+    for column in ("where", "from", "about"):
+        table.add_column(column, overflow="fold")
+    found = discover()
+    for name, f in sorted(found.plugins.items()):
+        ids = ", ".join(f.plugin.env_ids)
+        about = f.plugin.description + (f" · Gymnasium: {ids}" if ids else "")
+        table.add_row("model", name, f.plugin.model, f.distribution, about)
+    for b in found.broken:
+        table.add_row(
+            "model", b.name, b.entry_point, b.distribution, f"[red]not loaded:[/] {b.error}"
+        )
     for name, target in sorted(registry.LEARNERS.items()):
-        table.add_row("learner", name, target)
+        table.add_row("learner", name, target, "socialrl", "")
+    for name, f in sorted(found.plugins.items()):
+        for strategy, target in sorted(f.plugin.strategies.items()):
+            table.add_row("strategy", strategy, target, f.distribution, f"offered by model {name}")
     for path in sorted([*studies.glob("*.toml"), *studies.glob("*.py")]):
         if not path.name.startswith("_"):
-            table.add_row("study", path.stem, str(path))
+            table.add_row("study", path.stem, str(path), "", "")
     console.print(table)
 
 
@@ -207,10 +220,10 @@ def _print_summary(path: Path) -> None:
     failed = loaded.runs[loaded.runs["status"] == "failed"]
     for _, row in failed.head(5).iterrows():
         console.print(f"  [red]failed[/] {row['run_id']}: {row['error']}", highlight=False)
-    summarize = registry.SUMMARIES.get(loaded.spec.model.name)
-    if summarize is None or status["done"] == 0:
+    plugin = registry.plugin_for(loaded.spec.model.name)
+    if plugin is None or plugin.summary is None or status["done"] == 0:
         return
-    summary = registry.load(summarize)(loaded)
+    summary = load(plugin.summary)(loaded)
     # A summary is one table, or several titled ones (e.g. outcomes and an impulse response).
     tables = summary if isinstance(summary, dict) else {"summary": summary}
     for title, table in tables.items():

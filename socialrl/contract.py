@@ -162,7 +162,7 @@ class RepeatedGame:
 
     A model may describe itself this way (``model.repeated_game()``) so that a population of
     tabular learners can play many periods in one compiled call
-    (:mod:`socialrl.learners.tabular_sessions`) instead of one Python step per period. The
+    (:mod:`socialrl.run.repeated_game`) instead of one Python step per period. The
     compiled loop applies the model's rules exactly as ``step()`` does — a test checks that both
     paths give identical tables — so this is a faster route, not a second simulation.
 

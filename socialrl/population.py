@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from socialrl.capabilities import ModelInitialised
 from socialrl.contract import MultiAgentModel, RoleStep
 from socialrl.learners.base import Learner
 
@@ -105,9 +106,10 @@ class Population:
             whole = index.size == spec.n_agents and bool((index == np.arange(spec.n_agents)).all())
             name = group.name or (role if group.agents is None else f"{role}[{k}]")
             group.learner.bind(index.size, spec.observation_space, spec.action_space, group_seed)
-            init_from_model = getattr(group.learner, "init_from_model", None)
-            if init_from_model is not None:  # e.g. QLearning(init="model")
-                init_from_model(model, role, None if index.size == spec.n_agents else index)
+            if isinstance(group.learner, ModelInitialised):  # e.g. QLearning(init="model")
+                group.learner.init_from_model(
+                    model, role, None if index.size == spec.n_agents else index
+                )
             bound.append(_Bound(name, role, group.learner, None if whole else index))
         for role, who in owner.items():
             if (who < 0).any():

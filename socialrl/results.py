@@ -1,13 +1,16 @@
 """Tidy result tables and their files.
 
-One run gives three long tables (DESIGN.md, "Results"):
+One run gives three long ("tidy") tables, one row per observation, identified by key
+columns (``step``, ``agent``, ``episode``…) rather than a pandas index:
 
 - ``steps``: one row per recorded step — model reporters, rewards, learner diagnostics;
 - ``episodes``: one row per finished episode of each agent — length, return, how it ended;
 - ``agents``: per-agent snapshots — the model's agent reporters and policy evaluations;
 
-and any **extra tables** a model writes at the end of a run (its ``final_tables`` hook): the
-pricing market's per-market outcomes and impulse responses, for instance.
+and any **extra tables** a model writes at the end of a run (its ``final_tables``, declared by
+:class:`socialrl.capabilities.EndOfRunTables`): the pricing market's per-market outcomes and
+impulse responses, for instance. A study stacks the runs' tables with their parameters
+(:mod:`socialrl.study.tables`); ``docs/architecture.md`` shows where they sit in the data path.
 
 Files are written atomically (a temp file, then a rename), so a crash never leaves a half
 table that looks whole.

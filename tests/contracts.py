@@ -2,7 +2,10 @@
 
 Like Axelrod's ``TestPlayer``: a new model or learner gets these checks for free by subclassing
 and saying how to build one. They test the contract, not the behaviour — shapes, dtypes,
-spaces, seeding, autoreset semantics, checkpoints, and clear refusals of bad input.
+spaces, seeding, autoreset semantics, checkpoints, and clear refusals of bad input — and every
+optional ability a model or learner declares (:mod:`socialrl.capabilities`): a test of an
+ability the class does not declare is skipped. ``tests/test_contracts.py`` fails when a
+registered model or learner has no subclass here.
 """
 
 from __future__ import annotations
@@ -11,13 +14,27 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+import pandas as pd
 import pytest
 from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
-from socialrl.contract import MultiAgentModel, RoleStep
+from socialrl.capabilities import (
+    EndOfRunTables,
+    InitialValues,
+    LearnedModel,
+    ModelInitialised,
+    PolicyReport,
+    RepeatedGames,
+    StabilityTracking,
+    TabularValues,
+    TextRendering,
+)
+from socialrl.contract import MultiAgentModel, RoleSpec, RoleStep
 from socialrl.envs import MultiAgentEnv, ParallelEnv, SingleAgentEnv
 from socialrl.learners.base import Learner
+from socialrl.learners.fixed import RandomPolicy
+from socialrl.population import Population
 
 
 def _random_actions(model: MultiAgentModel, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -140,6 +157,69 @@ class ModelContract:
         parallel_api_test(ParallelEnv(self.model, **self.params), num_cycles=self.steps)
         parallel_seed_test(lambda: ParallelEnv(self.model, **self.params))
 
+    # -------------------------------------------------- declared abilities (capabilities.py)
+    def declared(self, ability: type) -> Any:
+        """A fresh model, or a skip when the model does not declare ``ability``."""
+        model = self.build()
+        if not isinstance(model, ability):
+            pytest.skip(f"{type(model).__name__} does not declare {ability.__name__}")
+        return model
+
+    def played(self, model: Any) -> Population:
+        """A random population bound to ``model``, after a few steps of play."""
+        population = Population({role: RandomPolicy() for role in model.roles})
+        population.bind(model, np.random.SeedSequence(0))
+        rng = np.random.default_rng(0)
+        for _ in range(5):
+            for role, actions in _random_actions(model, rng).items():
+                model.set_actions(role, actions)
+            model.step()
+        return population
+
+    def test_end_of_run_tables_are_data_frames(self) -> None:
+        model = self.declared(EndOfRunTables)
+        tables = model.final_tables(self.played(model))
+        assert all(isinstance(name, str) for name in tables)
+        assert all(isinstance(table, pd.DataFrame) for table in tables.values())
+
+    def test_policy_report_is_per_agent_arrays(self) -> None:
+        model = self.declared(PolicyReport)
+        population = self.played(model)
+        for role, spec in model.roles.items():
+            report = model.policy_report(role, population.greedy_policy(role))
+            assert report, "a policy report has at least one column"
+            for column in report.values():
+                assert isinstance(column, np.ndarray) and column.shape[0] == spec.n_agents
+
+    def test_initial_values_fit_the_tables(self) -> None:
+        model = self.declared(InitialValues)
+        for role, spec in model.roles.items():
+            if not isinstance(spec.observation_space, gym.spaces.Discrete):
+                continue
+            shape = (spec.n_agents, int(spec.observation_space.n), spec.n_actions)
+            values = np.broadcast_to(np.asarray(model.initial_values(role, 0.95)), shape)
+            assert np.isfinite(values).all()
+
+    def test_repeated_game_describes_the_model(self) -> None:
+        model = self.declared(RepeatedGames)
+        game = model.repeated_game()
+        if game is None:
+            return  # allowed: the description does not hold for these parameters
+        n, k, a = game.n_players, game.memory, game.n_actions
+        sessions = game.active.shape[0]
+        assert model.roles[game.role].n_agents == sessions * n
+        assert model.roles[game.role].n_actions == a
+        assert game.payoffs.shape == (n, a**n)
+        assert game.history.shape == (sessions, k, n)
+        assert game.state_weights.shape == (n, k, n)
+        assert game.active.dtype == bool and game.ended_at.shape == (sessions,)
+        assert callable(game.finish)
+
+    def test_render_text_is_text(self) -> None:
+        model = self.declared(TextRendering)
+        text = model.render_text()
+        assert isinstance(text, str) and text.strip()
+
 
 class LearnerContract:
     """Subclass and define ``make`` (a fresh learner) and ``spaces`` (obs, action space)."""
@@ -228,3 +308,61 @@ class LearnerContract:
         learner = self.bound()
         self.train(learner, steps=3)
         assert all(isinstance(v, float) for v in learner.diagnostics().values())
+
+    # -------------------------------------------------- declared abilities (capabilities.py)
+    def declared(self, ability: type) -> Any:
+        """A bound, trained learner, or a skip when it does not declare ``ability``."""
+        learner = self.bound()
+        if not isinstance(learner, ability):
+            pytest.skip(f"{type(learner).__name__} does not declare {ability.__name__}")
+        self.train(learner, steps=20)
+        return learner
+
+    def test_tabular_values_shape_and_table_of_every_slot(self) -> None:
+        learner = self.declared(TabularValues)
+        q = learner.q_values()
+        n_states, n_actions = int(self.observation_space.n), int(self.action_space.n)  # type: ignore[attr-defined]
+        assert q.ndim == 3 and q.shape[1:] == (n_states, n_actions)
+        assert q.dtype == np.float64
+        tables = [learner.table_of(agent) for agent in range(self.n_agents)]
+        assert all(isinstance(k, int) and 0 <= k < q.shape[0] for k in tables)
+        assert set(tables) == set(range(q.shape[0])), "every table belongs to some agent"
+
+    def test_stable_steps_per_agent(self) -> None:
+        learner = self.declared(StabilityTracking)
+        stable = learner.stable_steps()
+        assert stable.shape == (self.n_agents,) and stable.dtype == np.int64
+        assert (stable >= 0).all()
+
+    def test_learned_model_is_a_table_of_tried_pairs(self) -> None:
+        learner = self.declared(LearnedModel)
+        table = learner.learned_model(0)
+        assert isinstance(table, pd.DataFrame)
+        assert {"state", "action"} <= set(table.columns)
+        assert not table.duplicated(["state", "action"]).any()
+
+    def test_init_from_model_takes_the_proposed_values_or_keeps_its_own(self) -> None:
+        learner = self.bound()
+        if not isinstance(learner, ModelInitialised):
+            pytest.skip(f"{type(learner).__name__} does not declare ModelInitialised")
+        before = learner.q_values().copy() if isinstance(learner, TabularValues) else None
+        learner.init_from_model(_Proposing(self), "agent", None)
+        if before is not None:
+            after = learner.q_values()
+            assert (after == before).all() or (after == _Proposing.VALUE).all()
+
+
+class _Proposing:
+    """A model that only proposes initial values (for ``init_from_model``)."""
+
+    VALUE = 7.0
+
+    def __init__(self, contract: LearnerContract) -> None:
+        self.spaces = (contract.observation_space, contract.action_space)
+        self.roles = {
+            "agent": RoleSpec("agent", contract.n_agents, *self.spaces)  # type: ignore[arg-type]
+        }
+
+    def initial_values(self, role: str, gamma: float) -> np.ndarray:
+        n_states, n_actions = int(self.spaces[0].n), int(self.spaces[1].n)  # type: ignore[attr-defined]
+        return np.full((n_states, n_actions), self.VALUE)

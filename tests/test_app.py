@@ -185,13 +185,14 @@ def test_maze_view_without_policy_tables_says_so(
 
 
 def _view(root: str, view: str, study: str = "tiny_maze") -> None:
-    """AppTest script: one model view on the study ``study`` of ``root``."""
-    import importlib
+    """AppTest script: the view of model ``view`` (its plugin's) on the study ``study``."""
     from pathlib import Path
 
     from socialrl.app.data import open_study
+    from socialrl.app.views import view_for
 
-    module = importlib.import_module(f"socialrl.app.views.{view}")
+    module = view_for(view)
+    assert module is not None, f"model {view!r} has no view"
     module.render(open_study(Path(root), study))
 
 

@@ -24,16 +24,16 @@ pytest.importorskip("streamlit")
 pytest.importorskip("plotly")
 
 from scipy import stats as scipy_stats
-from socialrl_models.maze.analysis import greedy_path, layout_from_policy, maze_mdp, optimal_policy
+from socialrl_models.maze.layouts import layout_from_policy
 from socialrl_models.maze.model import MazeModel
-from socialrl_models.maze.theory import shortest_path_lengths
+from socialrl_models.maze.theory import greedy_path, maze_mdp, optimal_policy, shortest_path_lengths
 
-from socialrl import Group, QLearning, simulate
+from socialrl import Group, QLearning, simulate, statistics
 from socialrl.app import stats
 from socialrl.app.data import StudyError, find_studies, open_study, read_table
 from socialrl.app.launch import command
 from socialrl.app.paths import OutsideRootError, choose_root, confine, launch_root
-from socialrl.learners.dyna import DynaQ
+from socialrl.learners.dyna_q import DynaQ
 from socialrl.learners.fixed import RandomPolicy
 from socialrl.study import load_results
 from tests.test_app_helpers import MAZE, build, copy_study, maze_study
@@ -197,16 +197,35 @@ def test_downsampling_draws_few_points_from_every_row() -> None:
 
 def test_per_run_values_and_heatmap_cells() -> None:
     frame = _frame().assign(q=lambda f: (f["run_id"].str[1].astype(int) // 2) % 2)
-    last = stats.per_run(frame, "y", ["p", "q"], "last", "step")
+    last = statistics.per_run_values(frame, "y", ["p", "q"], "last", "step")
     assert len(last) == 6
     expected = frame.sort_values("step").groupby("run_id")["y"].last()
     assert last.set_index("run_id")["y"].to_dict() == pytest.approx(expected.to_dict())
     means, counts = stats.grid_means(last, "y", "p", "q")
     assert counts.to_numpy().sum() == 6 and means.shape == (2, 2)
-    summary = stats.across_runs(last, "y", ["p"])
+    summary = statistics.across_runs(last, "y", ["p"])
     assert summary["n"].tolist() == [3, 3]
     hist = stats.histogram(frame["y"], bins=20)
     assert hist["count"].sum() == len(frame)
+
+
+@pytest.mark.parametrize(
+    ("table", "value", "how"),
+    [("steps", "mean_distance_to_goal", "last"), ("episodes", "length", "mean")],
+)
+def test_the_app_and_study_results_give_the_same_intervals(
+    built: Path, table: str, value: str, how: str
+) -> None:
+    """One implementation: the Explore page's table (categorical keys) and its across-run
+    statistics equal ``StudyResults.summary`` on the engine's table, to the last bit."""
+    results = load_results(built / "tiny_maze")
+    by = results.swept
+    engine = results.summary(table, value, by, per_run=how)
+    frame = read_table(built / "tiny_maze", table).frame
+    app = statistics.across_runs(statistics.per_run_values(frame, value, by, how), value, by)
+    app = app.astype({c: engine[c].dtype for c in by})
+    pd.testing.assert_frame_equal(app, engine, check_exact=True)
+    assert (engine["n"] == 2).all() and (engine["ci95_low"] <= engine["ci95_high"]).all()
 
 
 # ---------------------------------------------------------------------- maze tables

@@ -34,8 +34,11 @@ def test_list_shows_models_learners_and_studies() -> None:
     rows = {tuple(line.split("│")[1:3]) for line in result.stdout.splitlines() if "│" in line}
     rows = {(kind.strip(), name.strip()) for kind, name in rows}
     assert {("model", "maze"), ("learner", "q_learning"), ("learner", "random")} <= rows
+    assert {("model", "gymnasium"), ("strategy", "tit_for_tat")} <= rows
     assert ("study", "maze_learning") in rows
     assert "socialrl_models.maze.model:MazeModel" in result.stdout
+    assert "socialrl/Maze-v0" in result.stdout  # the plugin's Gymnasium id
+    assert "offered by model coordination" in result.stdout
     assert str(ROOT / "studies" / "maze_learning.toml") in result.stdout
     assert str(ROOT / "studies" / "maze_learning.py") in result.stdout
 

@@ -84,7 +84,7 @@ def test_seeded_runs_are_identical_with_rules_and_learners() -> None:
 
 
 def test_study_summary_answers_the_question(tmp_path: Path) -> None:
-    from socialrl_models.coordination.analysis import study_summary
+    from socialrl_models.coordination.summary import study_summary
 
     from socialrl.study import GroupSpec, ModelSpec, RunSettings, StudySpec, SweepSpec, run_study
 
@@ -117,7 +117,7 @@ def test_study_summary_answers_the_question(tmp_path: Path) -> None:
 
 
 def test_study_summary_spreads_game_params(tmp_path: Path) -> None:
-    from socialrl_models.coordination.analysis import study_summary
+    from socialrl_models.coordination.summary import study_summary
 
     from socialrl.study import GroupSpec, ModelSpec, RunSettings, StudySpec, SweepSpec, run_study
 

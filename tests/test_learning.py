@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from socialrl_models.maze import MazeModel
-from socialrl_models.maze.analysis import episodes_to_optimal
+from socialrl_models.maze.summary import episodes_to_optimal
 
 from socialrl import QLearning, simulate
 

@@ -1,4 +1,5 @@
-"""Policy-gradient learners: returns and GAE by hand, bookkeeping, contract, known answers.
+"""Policy-gradient learners (REINFORCE, actor-critic): returns and GAE by hand, bookkeeping,
+contract, known answers.
 
 Not marked ``core``: these need torch, which the Python 3.12 leg lacks (the module is skipped
 where it is not installed).
@@ -16,12 +17,15 @@ torch = pytest.importorskip("torch")
 
 from socialrl_models.maze import MazeModel  # noqa: E402
 
-import socialrl.learners.policy_gradient as pg  # noqa: E402
+import socialrl.learners.actor_critic as actor_critic  # noqa: E402
 from socialrl import simulate  # noqa: E402
 from socialrl.envs.classic import short_corridor_value  # noqa: E402
+from socialrl.learners.actor_critic import ActorCritic, ActorCriticConfig  # noqa: E402
 from socialrl.learners.base import load_state, save_state  # noqa: E402
-from socialrl.learners.policy_gradient import ActorCritic, Reinforce  # noqa: E402
+from socialrl.learners.policy_loss import policy_gradient_loss  # noqa: E402
+from socialrl.learners.reinforce import Reinforce, ReinforceConfig  # noqa: E402
 from socialrl.learners.returns import discounted_returns, gae  # noqa: E402
+from socialrl.learners.trajectories import EpisodeSteps  # noqa: E402
 from socialrl.registry import make_learner  # noqa: E402
 from tests.contracts import LearnerContract  # noqa: E402
 
@@ -108,7 +112,7 @@ def test_policy_gradient_loss_by_hand() -> None:
     actions = torch.tensor([[0, 1], [1, 0]])
     weights = torch.tensor([[1.0, 3.0], [-2.0, 100.0]])
     valid = torch.tensor([[1.0, 1.0], [1.0, 0.0]])
-    loss, entropy = pg.policy_gradient_loss(logits, actions, weights, valid)
+    loss, entropy = policy_gradient_loss(logits, actions, weights, valid)
     assert loss.item() == pytest.approx(0.0)  # 2 log 2 − 2 log 2
     assert entropy.item() == pytest.approx(2 * np.log(2))
     loss.backward()
@@ -168,11 +172,11 @@ def test_reinforce_batches_match_a_per_agent_reference(baseline: bool) -> None:
         ),
         n=n,
     )
-    seen: list[dict[str, np.ndarray]] = []
+    seen: list[EpisodeSteps] = []
     update = learner._update
 
     def spy() -> None:
-        seen.append(learner._batched())
+        seen.append(learner.store.batch())
         update()
 
     learner._update = spy
@@ -208,11 +212,11 @@ def test_reinforce_batches_match_a_per_agent_reference(baseline: bool) -> None:
     assert len(seen) == len(expected) > 10
     for batch, reference in zip(seen, expected, strict=True):
         for i in range(n):
-            mine = batch["agents"] == i
+            mine = batch.agents == i
             ref = np.array(reference[i]).reshape(-1, 3)
-            np.testing.assert_array_equal(batch["obs"][mine], ref[:, 0])
-            np.testing.assert_array_equal(batch["actions"][mine], ref[:, 1])
-            np.testing.assert_allclose(batch["returns"][mine], ref[:, 2], rtol=1e-6, atol=1e-6)
+            np.testing.assert_array_equal(batch.obs[mine], ref[:, 0])
+            np.testing.assert_array_equal(batch.actions[mine], ref[:, 1])
+            np.testing.assert_allclose(batch.returns[mine], ref[:, 2], rtol=1e-6, atol=1e-6)
 
 
 def test_a2c_bootstraps_from_final_observations_and_not_at_termination(
@@ -226,7 +230,7 @@ def test_a2c_bootstraps_from_final_observations_and_not_at_termination(
         calls.append(kwargs)
         return gae(**kwargs)
 
-    monkeypatch.setattr(pg, "gae", spy)
+    monkeypatch.setattr(actor_critic, "gae", spy)
     learner = bound(ActorCritic(n_steps=3, gamma=0.9, gae_lambda=0.8, hidden=(8,)), n=2)
     obs = np.array([[0, 1], [2, 3], [4, 5]])
     final = np.array([[2, 3], [5, 0], [4, 1]])  # agent 1's episode is cut at t = 1
@@ -322,9 +326,13 @@ def test_diagnostics_report_losses_only_after_an_update() -> None:
 def test_built_from_study_style_parameters() -> None:
     """Studies pass TOML values: lists for tuples; the learner takes them by import path."""
     learner = make_learner(
-        "socialrl.learners.policy_gradient:ActorCritic", {"hidden": [32], "n_steps": 8}
+        "socialrl.learners.actor_critic:ActorCritic", {"hidden": [32], "n_steps": 8}
     )
     assert isinstance(learner, ActorCritic) and learner.config.hidden == (32,)
+    assert isinstance(learner.config, ActorCriticConfig) and learner.learns
+    reinforce = make_learner("reinforce", {"window": 7, "optimizer": "rmsprop"})
+    assert isinstance(reinforce.config, ReinforceConfig) and reinforce.config.window == 7
+    assert (ActorCriticConfig().lr, ReinforceConfig().lr) == (7e-4, 1e-3)  # their own defaults
 
 
 # ---------------------------------------------------------------------------- refusals

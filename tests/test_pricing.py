@@ -192,7 +192,7 @@ def test_compiled_sessions_equal_the_step_loop(setting: str, stop: int | None) -
 def test_session_runner_forgets_its_row_caches_when_the_learners_learned_elsewhere() -> None:
     """A runner that keeps its cached row maxima and greedy actions after the tables changed
     outside it would play stale greedy actions; a fresh runner is the reference."""
-    from socialrl.learners.tabular_sessions import compiled_sessions
+    from socialrl.run.repeated_game import compiled_sessions
 
     def played_after_an_outside_change(fresh: bool) -> np.ndarray:
         model = PricingModel(n_markets=8, rng=0)

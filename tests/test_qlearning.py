@@ -17,7 +17,7 @@ from socialrl.learners import (
     RandomPolicy,
     as_schedule,
 )
-from socialrl.learners.tabular import bellman_targets
+from socialrl.learners.q_learning import bellman_targets
 from tests.contracts import LearnerContract
 
 pytestmark = pytest.mark.core

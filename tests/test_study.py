@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from socialrl import registry
-from socialrl.simulate import simulate
+from socialrl.run import simulate
 from socialrl.study import (
     GroupSpec,
     ModelSpec,
@@ -107,7 +107,7 @@ def test_grid_is_a_full_factorial_times_replications() -> None:
             "max_episode_steps": 40,
         }
         assert r.groups[0].params == {"alpha": 0.5, "epsilon": r.swept["population.walker.epsilon"]}
-        assert r.run["steps"] == 120
+        assert r.run.steps == 120
     assert len({r.run_id for r in runs}) == len(runs)
     assert [r.run_id for r in plan_study(study)[2]] == [r.run_id for r in runs]
 
@@ -582,10 +582,10 @@ def test_results_round_trip_what_simulate_gives(tmp_path: Path) -> None:
             config.model,
             config.model_params,
             {g.role: registry.make_learner(g.learner, g.params) for g in config.groups},
-            steps=config.run["steps"],
+            steps=config.run.steps,
             seed=config.seed,
-            record_every=config.run["record_every"],
-            snapshot_every=config.run["snapshot_every"],
+            record_every=config.run.record_every,
+            snapshot_every=config.run.snapshot_every,
         )
         for name in TABLES:
             expected = getattr(direct, name)
@@ -647,6 +647,15 @@ def test_summary_is_across_seeds_of_per_run_means(tmp_path: Path) -> None:
     )
     with pytest.raises(KeyError, match="no column"):
         results.summary("episodes", "nonsense")
+
+
+def test_summary_by_run_id_gives_each_runs_own_value(tmp_path: Path) -> None:
+    results = load_results(run_study(spec(), out=tmp_path, backend="sequential").path)
+    table = results.summary("episodes", "length", by=["run_id"])
+    per_run = results.episodes.groupby("run_id")["length"].mean()
+    assert table["run_id"].tolist() == sorted(results.runs["run_id"])
+    assert table.set_index("run_id")["mean"].to_dict() == pytest.approx(per_run.to_dict())
+    assert (table["n"] == 1).all() and table[["sd", "ci95_low", "ci95_high"]].isna().all().all()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

@@ -57,7 +57,8 @@ import gymnasium as gym
 import mesa
 import numpy as np
 
-from socialrl.contract import RoleSpec, RoleStep
+from socialrl.contract import RoleStep
+from socialrl.single_role import SingleRole
 
 from . import kernels
 from .agents import Player
@@ -93,7 +94,7 @@ INTERACTIONS = {
 }
 
 
-class CoordinationModel(mesa.Model):
+class CoordinationModel(SingleRole[Player], mesa.Model):
     """Players repeatedly playing a game with partners from a social structure (role ``player``).
 
     Args:
@@ -210,7 +211,7 @@ class CoordinationModel(mesa.Model):
         self.payoffs = np.zeros(n)
         self.partners: np.ndarray | None = None
         self._planned = self.actions.copy()
-        self._learner_actions = self.actions[self._learners]
+        self._actions = self.actions[self._learners]  # the learners' (set_actions)
         self._counts = np.bincount(self.actions, minlength=n_actions).astype(np.int64)
         self._same, self._games = 0, 0
         self._side = topology.side if topology.side is not None else np.zeros(n, np.int64)
@@ -227,21 +228,17 @@ class CoordinationModel(mesa.Model):
         self._start = self._start_observation()
         self._obs = self._start
         self._active = np.ones(n_learn, dtype=bool)
-        self._outcome: RoleStep | None = None
 
         self.players = [
             Player(self, i, slot, str(self.kind[i]))
             for i, slot in zip(range(n), self._slots(), strict=True)
         ]
-        self._role_agents = [self.players[i] for i in self._learners]
-        self.roles = {
-            ROLE: RoleSpec(
-                name=ROLE,
-                n_agents=n_learn,
-                observation_space=observation_space(observation, n_actions, self.share_levels),
-                action_space=gym.spaces.Discrete(n_actions),
-            )
-        }
+        self.declare_role(
+            ROLE,
+            [self.players[i] for i in self._learners],
+            observation_space(observation, n_actions, self.share_levels),
+            gym.spaces.Discrete(n_actions),
+        )
 
     # ------------------------------------------------------------------ construction
     def _build_topology(
@@ -427,27 +424,10 @@ class CoordinationModel(mesa.Model):
         self._check_role(role)
         return self._obs
 
-    def set_actions(self, role: str, actions: np.ndarray) -> None:
-        """Store the learners' actions for the next ``step()`` (validated by the env adapter)."""
-        self._check_role(role)
-        self._learner_actions = actions
-
     def active(self, role: str = ROLE) -> np.ndarray:
         """Learners inside an episode (all of them, unless the game stopped without autoreset)."""
         self._check_role(role)
         return self._active
-
-    def outcome(self, role: str = ROLE) -> RoleStep:
-        """Outcome of the last step."""
-        self._check_role(role)
-        if self._outcome is None:
-            raise RuntimeError("outcome() is only defined after a step()")
-        return self._outcome
-
-    def role_agents(self, role: str = ROLE) -> list[Player]:
-        """The learning players in batch order."""
-        self._check_role(role)
-        return self._role_agents
 
     def step(self) -> None:
         """Everyone plays, rule players revise, learners observe: a few compiled loops."""
@@ -507,9 +487,9 @@ class CoordinationModel(mesa.Model):
     def _assemble_actions(self) -> np.ndarray:
         """Everybody's actions: the learners' from ``set_actions``, the rule players' planned."""
         if self._all_learn:
-            return np.asarray(self._learner_actions, dtype=np.int64)
+            return np.asarray(self._actions, dtype=np.int64)
         actions = self._planned.copy()
-        actions[self._learners] = self._learner_actions
+        actions[self._learners] = self._actions
         return actions
 
     def _draw_partners(self) -> np.ndarray:
@@ -664,10 +644,6 @@ class CoordinationModel(mesa.Model):
             for name, s in zip(self.game.actions, self.action_shares(), strict=True)
         )
         return f"step {self.period}: {shares}"
-
-    def _check_role(self, role: str) -> None:
-        if role != ROLE:
-            raise KeyError(f"CoordinationModel has one role, 'player'; got role {role!r}")
 
 
 def _choose(name: str, value: str | None, allowed: Sequence[str], where: str) -> str:

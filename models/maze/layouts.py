@@ -13,7 +13,8 @@ may be of different lengths in the text; short rows are padded with walls so tha
 drawing does not shift cells.
 
 Built-in layouts are listed in :data:`BUILTIN_LAYOUTS`; ``"random:ROWSxCOLS"`` draws a perfect
-maze (exactly one path between any two cells) with a seeded generator.
+maze (exactly one path between any two cells) with a seeded generator. A finished run's maze,
+random ones included, is redrawn from its ``policy`` table by :func:`layout_from_policy`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,16 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["BUILTIN_LAYOUTS", "Layout", "LayoutError", "get_layout", "random_maze"]
+__all__ = [
+    "BUILTIN_LAYOUTS",
+    "Layout",
+    "LayoutError",
+    "get_layout",
+    "layout_from_policy",
+    "random_maze",
+]
 
 WALL, FLOOR, START, GOAL, TRAP, ICE = "#", ".", "S", "G", "T", "~"
 _KNOWN = {WALL, FLOOR, " ", START, GOAL, TRAP, ICE}
@@ -251,3 +260,20 @@ def get_layout(spec: str | Layout, rng: np.random.Generator | None = None) -> La
         return random_maze(int(match.group(1)), int(match.group(2)), rng)
     allowed = ", ".join(sorted(BUILTIN_LAYOUTS)) + ", random:ROWSxCOLS or ASCII text"
     raise LayoutError(f"unknown layout {name!r}; allowed: {allowed}")
+
+
+def layout_from_policy(policy: pd.DataFrame) -> str:
+    """Redraw the ASCII maze from one walker's ``policy`` rows (walls where no state lies).
+
+    Raises:
+        ValueError: for a table without the ``row``, ``col``, ``cell`` and grid-size columns.
+
+    """
+    needed = {"row", "col", "cell", "grid_rows", "grid_cols"}
+    if not needed <= set(policy.columns) or policy.empty:
+        raise ValueError(f"a policy table needs columns {sorted(needed)}")
+    first = policy.iloc[0]
+    grid = np.full((int(first["grid_rows"]), int(first["grid_cols"])), WALL, dtype="<U1")
+    cells = policy.drop_duplicates(["row", "col"])
+    grid[cells["row"].to_numpy(int), cells["col"].to_numpy(int)] = cells["cell"].astype(str)
+    return "\n".join("".join(line) for line in grid)

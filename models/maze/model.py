@@ -40,19 +40,20 @@ import numpy as np
 import pandas as pd
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
-from socialrl.contract import RoleSpec, RoleStep
+from socialrl.contract import RoleStep
+from socialrl.single_role import SingleRole
 
 from .agents import Walker
-from .analysis import learned_tables
 from .layouts import Layout, LayoutError, get_layout
-from .theory import ACTIONS, MazeMDP, greedy_path_lengths, shortest_path_lengths
+from .learned import learned_tables
+from .theory import ACTIONS, greedy_path_lengths, grid_mdp, shortest_path_lengths
 
 __all__ = ["MazeModel"]
 
 ROLE = "walker"
 
 
-class MazeModel(mesa.Model):
+class MazeModel(SingleRole[Walker], mesa.Model):
     """A maze with a population of walkers (role ``walker``).
 
     Args:
@@ -103,23 +104,11 @@ class MazeModel(mesa.Model):
             raise ValueError(f"observation must be 'cell' or 'grid', got {observation!r}")
         self.observation = observation
 
-        self.grid = OrthogonalVonNeumannGrid(self.layout.shape, torus=False, random=self.random)
-        for name in ("wall", "goal", "trap", "slippery"):
-            self.grid.create_property_layer(name, default_value=False, dtype=bool)
-        layers = self.grid._mesa_property_layers  # public accessor differs across Mesa versions
-        layers["wall"].data[:] = self.layout.walls
-        layers["goal"].data[:] = self.layout.goals
-        layers["trap"].data[:] = self.layout.traps
-        layers["slippery"].data[:] = self.layout.slippery
-
-        self.mdp = self._build_mdp(step_reward, goal_reward, trap_reward, slip)
+        self.grid = self._draw_grid()
+        self.mdp = grid_mdp(self.layout, self.grid, step_reward, goal_reward, trap_reward, slip)
         self.shortest = shortest_path_lengths(self.mdp)
         if self.shortest[self.mdp.start] < 0:
-            r, c = self.layout.start
-            raise LayoutError(
-                f"layout '{self.layout.name}': no path from the start (line {r + 1}, column "
-                f"{c + 1}) to any goal"
-            )
+            raise LayoutError(f"layout '{self.layout.name}': {_unreachable(self.layout)}")
         #: Fewest moves from the start to a goal (the BFS optimum learners are measured against).
         self.optimal_path_length = int(self.shortest[self.mdp.start])
 
@@ -129,7 +118,6 @@ class MazeModel(mesa.Model):
         self.episodes = np.zeros(n, dtype=np.int64)
         self._active = np.ones(n, dtype=bool)
         self._actions = np.zeros(n, dtype=np.int64)
-        self._outcome: RoleStep | None = None
         self._exempt = self.mdp.terminal.copy()
         self._exempt[self.mdp.start] = True
         self._slippery_any = bool((self.mdp.slip > 0).any())
@@ -140,51 +128,23 @@ class MazeModel(mesa.Model):
         self._never.flags.writeable = False  # shared by every step's outcome: must stay False
         self.period = 0  # our own step counter (Mesa's `steps` differs across versions)
 
+        self._static: np.ndarray | None = None  # the image's wall and goal channels
         self.walkers = [Walker(self, slot) for slot in range(n)]
-        self.roles = {
-            ROLE: RoleSpec(
-                name=ROLE,
-                n_agents=n,
-                observation_space=self._observation_space(),
-                action_space=gym.spaces.Discrete(len(ACTIONS)),
-            )
-        }
-
-    # ------------------------------------------------------------------ construction
-    def _build_mdp(
-        self, step_reward: float, goal_reward: float, trap_reward: float, slip: float
-    ) -> MazeMDP:
-        """Write the grid as an MDP over its open cells; moves follow the Mesa grid's connections.
-
-        States are the open cells numbered row by row, so a walker's Q table has no rows for
-        walls it can never stand on.
-        """
-        walls = self.layout.walls
-        cells = np.argwhere(~walls).astype(np.int64)  # row-major order
-        state_of = np.full(walls.shape, -1, dtype=np.int64)
-        state_of[cells[:, 0], cells[:, 1]] = np.arange(len(cells))
-        next_state = np.repeat(np.arange(len(cells), dtype=np.int64)[:, None], len(ACTIONS), 1)
-        for s, (r, c) in enumerate(cells):
-            connections = self.grid[(int(r), int(c))].connections
-            for a, offset in enumerate(ACTIONS):
-                other = connections.get(offset)
-                if other is not None and state_of[other.coordinate] >= 0:
-                    next_state[s, a] = state_of[other.coordinate]
-        on_open = (cells[:, 0], cells[:, 1])
-        goal, trap = self.layout.goals[on_open], self.layout.traps[on_open]
-        entry = np.where(goal, goal_reward, 0.0) + np.where(trap, trap_reward, 0.0)
-        return MazeMDP(
-            shape=(self.rows, self.cols),
-            cells=cells,
-            state_of=state_of,
-            next_state=next_state,
-            entry_reward=entry.astype(np.float64),
-            step_reward=float(step_reward),
-            terminal=goal | trap,
-            goal=goal,
-            slip=np.where(self.layout.slippery[on_open], float(slip), 0.0),
-            start=int(state_of[self.layout.start]),
+        self.declare_role(
+            ROLE, self.walkers, self._observation_space(), gym.spaces.Discrete(len(ACTIONS))
         )
+
+    def _draw_grid(self) -> OrthogonalVonNeumannGrid:
+        """The Mesa grid of the layout; walls, goals, traps and ice are property layers."""
+        grid = OrthogonalVonNeumannGrid(self.layout.shape, torus=False, random=self.random)
+        for name in ("wall", "goal", "trap", "slippery"):
+            grid.create_property_layer(name, default_value=False, dtype=bool)
+        layers = grid._mesa_property_layers  # public accessor differs across Mesa versions
+        layers["wall"].data[:] = self.layout.walls
+        layers["goal"].data[:] = self.layout.goals
+        layers["trap"].data[:] = self.layout.traps
+        layers["slippery"].data[:] = self.layout.slippery
+        return grid
 
     # ------------------------------------------------------------------ contract
     def observe(self, role: str = ROLE) -> np.ndarray:
@@ -206,7 +166,7 @@ class MazeModel(mesa.Model):
         if self.observation == "cell":
             return states
         n = states.shape[0]
-        if not hasattr(self, "_static"):
+        if self._static is None:
             self._static = np.stack([self.layout.walls, self.layout.goals]).astype(np.float32)
         images = np.zeros((n, 3, self.rows, self.cols), dtype=np.float32)
         images[:, :2] = self._static
@@ -214,27 +174,10 @@ class MazeModel(mesa.Model):
         images[np.arange(n), 2, rows, cols] = 1.0
         return images
 
-    def set_actions(self, role: str, actions: np.ndarray) -> None:
-        """Store the moves the next ``step()`` applies (validated by the env adapter)."""
-        self._check_role(role)
-        self._actions = actions
-
     def active(self, role: str = ROLE) -> np.ndarray:
         """Walkers inside an episode."""
         self._check_role(role)
         return self._active
-
-    def outcome(self, role: str = ROLE) -> RoleStep:
-        """Outcome of the last step."""
-        self._check_role(role)
-        if self._outcome is None:
-            raise RuntimeError("outcome() is only defined after a step()")
-        return self._outcome
-
-    def role_agents(self, role: str = ROLE) -> list[Walker]:
-        """The walkers in batch order."""
-        self._check_role(role)
-        return self.walkers
 
     def step(self) -> None:
         """Move every walker once: a handful of array operations, whatever the population."""
@@ -351,9 +294,9 @@ class MazeModel(mesa.Model):
 
         The app's maze view draws them: every recorded walker's greedy move and value in every
         cell, and Dyna-Q's model of the maze (see
-        :func:`socialrl_models.maze.analysis.learned_tables`).
+        :func:`socialrl_models.maze.learned.learned_tables`).
         The greedy policy is evaluated in every state through the population, so any learner
-        gets its arrows (tabular learners read theirs from ``greedy_table()`` instead; the others
+        gets its arrows (tabular learners read theirs from their Q tables instead; the others
         cost ``S`` greedy calls, like one policy report).
         """
 
@@ -377,9 +320,10 @@ class MazeModel(mesa.Model):
             grid[rows, cols] = marker
         return "\n".join("".join(row) for row in grid)
 
-    def _check_role(self, role: str) -> None:
-        if role != ROLE:
-            raise KeyError(f"MazeModel has one role, 'walker'; got role {role!r}")
+
+def _unreachable(layout: Layout) -> str:
+    r, c = layout.start
+    return f"no path from the start (line {r + 1}, column {c + 1}) to any goal"
 
 
 def _check_params(n_walkers: int, slip: float, max_episode_steps: int | None) -> None:

@@ -1,10 +1,14 @@
-"""What an optimal walker does: shortest paths (BFS) and value iteration.
+"""What an optimal walker does: the maze as an MDP, shortest paths (BFS), value iteration.
 
-Both work on a :class:`MazeMDP`, the maze written as a finite MDP whose states are the open
-(non-wall) cells, numbered row by row: a deterministic successor table ``next_state[s, a]``,
-the reward for entering each state, which states end an episode, and where moves slip. The
-model builds the MDP from its Mesa grid (:attr:`socialrl_models.maze.model.MazeModel.mdp`), so the
-theory always describes the world the walkers actually live in.
+All of it works on a :class:`MazeMDP`, the maze written as a finite MDP whose states are the
+open (non-wall) cells, numbered row by row: a deterministic successor table
+``next_state[s, a]``, the reward for entering each state, which states end an episode, and where
+moves slip. :func:`grid_mdp` reads the MDP off a Mesa grid (the model's own,
+:attr:`socialrl_models.maze.model.MazeModel.mdp`), so the theory always describes the world the
+walkers actually live in; :func:`maze_mdp` does the same for a layout alone (the app rebuilds a
+finished run's maze from its tables with
+:func:`~socialrl_models.maze.layouts.layout_from_policy` and solves it with
+:func:`optimal_policy`).
 
 These are the references that learners are tested against: a learned greedy policy is optimal
 when its path from the start is as long as the BFS shortest path.
@@ -12,15 +16,24 @@ when its path from the start is as long as the BFS shortest path.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from mesa.discrete_space import OrthogonalVonNeumannGrid
+
+from .layouts import Layout, get_layout
 
 __all__ = [
     "ACTIONS",
     "MazeMDP",
+    "greedy_path",
     "greedy_path_lengths",
+    "grid_mdp",
+    "maze_mdp",
+    "optimal_policy",
     "shortest_path_lengths",
     "value_iteration",
 ]
@@ -86,6 +99,64 @@ class MazeMDP:
                 self.slip[:, None] / n_actions,
             )
         return p
+
+
+def grid_mdp(
+    layout: Layout,
+    grid: OrthogonalVonNeumannGrid,
+    step_reward: float,
+    goal_reward: float,
+    trap_reward: float,
+    slip: float,
+) -> MazeMDP:
+    """Write a maze's grid as an MDP over its open cells; moves follow the grid's connections.
+
+    States are the open cells numbered row by row, so a walker's Q table has no rows for
+    walls it can never stand on.
+    """
+    walls = layout.walls
+    cells = np.argwhere(~walls).astype(np.int64)  # row-major order
+    state_of = np.full(walls.shape, -1, dtype=np.int64)
+    state_of[cells[:, 0], cells[:, 1]] = np.arange(len(cells))
+    next_state = np.repeat(np.arange(len(cells), dtype=np.int64)[:, None], len(ACTIONS), 1)
+    for s, (r, c) in enumerate(cells):
+        connections = grid[(int(r), int(c))].connections
+        for a, offset in enumerate(ACTIONS):
+            other = connections.get(offset)
+            if other is not None and state_of[other.coordinate] >= 0:
+                next_state[s, a] = state_of[other.coordinate]
+    on_open = (cells[:, 0], cells[:, 1])
+    goal, trap = layout.goals[on_open], layout.traps[on_open]
+    entry = np.where(goal, goal_reward, 0.0) + np.where(trap, trap_reward, 0.0)
+    return MazeMDP(
+        shape=layout.shape,
+        cells=cells,
+        state_of=state_of,
+        next_state=next_state,
+        entry_reward=entry.astype(np.float64),
+        step_reward=float(step_reward),
+        terminal=goal | trap,
+        goal=goal,
+        slip=np.where(layout.slippery[on_open], float(slip), 0.0),
+        start=int(state_of[layout.start]),
+    )
+
+
+def maze_mdp(
+    layout: str | Layout,
+    step_reward: float = -1.0,
+    goal_reward: float = 0.0,
+    trap_reward: float = -100.0,
+    slip: float = 0.0,
+) -> MazeMDP:
+    """The MDP of a layout with the model's reward parameters (the model's defaults).
+
+    Read off the same Mesa grid the model builds, so the theory describes exactly the world
+    the walkers lived in; ``"random:ROWSxCOLS"`` draws the maze of seed 0.
+    """
+    maze = get_layout(layout, np.random.default_rng(0))
+    grid = OrthogonalVonNeumannGrid(maze.shape, torus=False, random=random.Random(0))
+    return grid_mdp(maze, grid, step_reward, goal_reward, trap_reward, slip)
 
 
 def shortest_path_lengths(mdp: MazeMDP) -> np.ndarray:
@@ -200,3 +271,53 @@ def greedy_path_lengths(
         length[arrived] = t
         running &= ~mdp.terminal[pos]
     return length
+
+
+def optimal_policy(mdp: MazeMDP, gamma: float = 0.95) -> pd.DataFrame:
+    """The optimal policy of a maze by value iteration, with BFS distances.
+
+    Args:
+        mdp: The maze (:func:`maze_mdp`).
+        gamma: Discount factor of the value iteration (the learners' γ, to compare values).
+
+    Returns:
+        One row per state: ``state, row, col, optimal_action`` (ties → lowest index),
+        ``optimal_actions`` (a bit mask: bit ``a`` set when move ``a`` is optimal too; 0 on
+        terminal cells), ``value`` (V*), ``distance`` (BFS moves to a goal, −1 if none) and
+        ``terminal``.
+
+    """
+    v, policy = value_iteration(mdp, gamma=gamma)
+    p = mdp.transition_probabilities()
+    q = p @ (mdp.step_reward + mdp.entry_reward) + gamma * (p @ np.where(mdp.terminal, 0.0, v))
+    best = q >= q.max(axis=1, keepdims=True) - 1e-9 * np.maximum(1.0, np.abs(q).max())
+    mask = (best * (1 << np.arange(q.shape[1]))).sum(axis=1)
+    return pd.DataFrame(
+        {
+            "state": np.arange(mdp.n_states, dtype=np.int64),
+            "row": mdp.cells[:, 0],
+            "col": mdp.cells[:, 1],
+            "optimal_action": policy.astype(np.int64),
+            "optimal_actions": np.where(mdp.terminal, 0, mask).astype(np.int64),
+            "value": v,
+            "distance": shortest_path_lengths(mdp),
+            "terminal": mdp.terminal,
+        }
+    )
+
+
+def greedy_path(mdp: MazeMDP, policy: np.ndarray, start: int | None = None) -> list[int]:
+    """The states a deterministic policy visits from the start (slip-free), goal included.
+
+    Stops on a terminal state, or when a state repeats (the policy loops: the repeated state
+    ends the list), so the result has at most ``S + 1`` states.
+    """
+    state = mdp.start if start is None else int(start)
+    path, seen = [state], {state}
+    while not mdp.terminal[state]:
+        state = int(mdp.next_state[state, int(policy[state])])
+        path.append(state)
+        if state in seen:
+            break
+        seen.add(state)
+    return path

@@ -4,13 +4,16 @@
 grid.
 - :mod:`socialrl_models.pricing.model`: :class:`PricingModel`, M markets × n firms as one Mesa
 model.
-- :mod:`socialrl_models.pricing.analysis`: greedy cycles, profit gains, impulse responses,
-summaries.
+- :mod:`socialrl_models.pricing.learned`: greedy cycles and impulse responses of what firms
+learned.
+- :mod:`socialrl_models.pricing.summary`: a study's profit gains and convergence next to the
+published baseline.
 - :mod:`socialrl_models.pricing.env`: ``socialrl/PricingMarket-v0`` and the PettingZoo view.
 """
 
-from .analysis import PUBLISHED, greedy_cycles, impulse_response, study_summary
+from .learned import greedy_cycles, impulse_response
 from .model import PricingModel
+from .summary import PUBLISHED, study_summary
 from .theory import (
     Benchmarks,
     LogitMarket,

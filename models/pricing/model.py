@@ -44,10 +44,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from socialrl.contract import RepeatedGame, RoleSpec, RoleStep
+from socialrl.contract import RepeatedGame, RoleStep
+from socialrl.single_role import SingleRole
 
 from .agents import Firm
-from .analysis import greedy_cycles, impulse_response
+from .learned import greedy_cycles, impulse_response
 from .theory import LogitMarket, benchmarks, price_grid, profit_gain
 
 __all__ = ["PricingModel"]
@@ -58,7 +59,7 @@ ROLE = "firm"
 MAX_PAYOFF_TABLE = 1 << 22
 
 
-class PricingModel(mesa.Model):
+class PricingModel(SingleRole[Firm], mesa.Model):
     """M markets of n price-setting firms (role ``firm``).
 
     Args:
@@ -153,20 +154,14 @@ class PricingModel(mesa.Model):
         self.ended_at = np.full(M, -1, dtype=np.int64)
         self._actions = np.zeros(M * n, dtype=np.int64)
         self._last_profits = np.zeros(M * n)
-        self._outcome: RoleStep | None = None
         self._never = np.zeros(M * n, dtype=bool)
         self._never.flags.writeable = False
         self.period = 0  # our own counter (Mesa's `steps` differs across versions)
 
         self.firms = [Firm(self, k * n + i, k, i) for k in range(M) for i in range(n)]
-        self.roles = {
-            ROLE: RoleSpec(
-                name=ROLE,
-                n_agents=M * n,
-                observation_space=self._observation_space(),
-                action_space=gym.spaces.Discrete(self.n_prices),
-            )
-        }
+        self.declare_role(
+            ROLE, self.firms, self._observation_space(), gym.spaces.Discrete(self.n_prices)
+        )
 
     # ------------------------------------------------------------------ construction
     def _price_grid(self, m: int, xi: float, prices: Sequence[float] | None) -> np.ndarray:
@@ -230,27 +225,10 @@ class PricingModel(mesa.Model):
         features = own_first.transpose(0, 2, 1, 3).reshape(-1, k * n)
         return (features / (self.n_prices - 1)).astype(np.float32)
 
-    def set_actions(self, role: str, actions: np.ndarray) -> None:
-        """Store the prices (grid indices) the next ``step()`` sets."""
-        self._check_role(role)
-        self._actions = actions
-
     def active(self, role: str = ROLE) -> np.ndarray:
         """Firms whose market still plays (not converged, and inside an episode)."""
         self._check_role(role)
         return np.repeat(self._sessions_active & self._episode_active, self.n_firms)
-
-    def outcome(self, role: str = ROLE) -> RoleStep:
-        """Outcome of the last step."""
-        self._check_role(role)
-        if self._outcome is None:
-            raise RuntimeError("outcome() is only defined after a step()")
-        return self._outcome
-
-    def role_agents(self, role: str = ROLE) -> list[Firm]:
-        """The firms in batch order (market by market)."""
-        self._check_role(role)
-        return self.firms
 
     def step(self) -> None:
         """One period in every playing market: set prices, sell, remember."""
@@ -482,10 +460,6 @@ class PricingModel(mesa.Model):
             for k, row in enumerate(self.prices()[:20])
         ]
         return "\n".join(lines)
-
-    def _check_role(self, role: str) -> None:
-        if role != ROLE:
-            raise KeyError(f"PricingModel has one role, 'firm'; got role {role!r}")
 
 
 def _state_weights(n: int, m: int, k: int) -> np.ndarray:

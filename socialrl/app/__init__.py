@@ -6,7 +6,7 @@ Researchers explore results by looking. ``socialrl app [RESULTS]`` (or ``streaml
 * **Studies** — status, runs done/failed, parameters swept, runtime, manifest;
 * **Explore** — learning curves with 95% bands across seeds, final-metric distributions and a
   heatmap over two swept parameters, for any table and metric;
-* **Model views** — one small module per model (:mod:`socialrl.app.views`): the maze's learned
+* **Model views** — one small module per model, declared by its plugin: the maze's learned
   policy beside the optimal one and Dyna-Q's model; price paths and impulse responses; maps of
   coordination;
 * **Run** — configure a small study, launch it with a progress bar;
@@ -16,14 +16,15 @@ Architecture (each module does one thing, and only the pages import Streamlit wi
 
 * :mod:`~socialrl.app.paths` — the results root and the confinement of every path below it;
 * :mod:`~socialrl.app.data` — finding, opening and loading studies (cached on path and mtime,
-  never pickle, clear :class:`~socialrl.app.data.StudyError` messages for broken studies);
-* :mod:`~socialrl.app.stats` — curves, final values and heatmaps as tidy frames (downsampled
-  for drawing, statistics from every row);
+  never pickle, clear :class:`~socialrl.app.data.StudyError` messages for broken studies),
+  through the study's own loader (:mod:`socialrl.study.tables`);
+* :mod:`~socialrl.app.stats` — curves and heatmaps as tidy frames (downsampled for drawing,
+  statistics from every row, by :mod:`socialrl.statistics` like ``StudyResults``);
 * :mod:`~socialrl.app.charts` — Plotly figures from those frames;
 * :mod:`~socialrl.app.labels` — how parameters and values read on screen;
 * :mod:`~socialrl.app.ui` — the sidebar and messages every page shares;
 * :mod:`~socialrl.app.main` — page set-up and navigation; ``pages/`` — the five pages;
-* :mod:`~socialrl.app.views` — the registry ``model name → view`` and one module per model;
+* :mod:`~socialrl.app.views` — a model's view found through its plugin, and the views' toolkit;
 * :mod:`~socialrl.app.launch` — ``socialrl app``: ``streamlit run`` on the packaged entry.
 """
 

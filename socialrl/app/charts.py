@@ -84,6 +84,56 @@ def empty_figure(message: str) -> go.Figure:
     return fig
 
 
+def _facet_grid(facets: list[Any], facet: str | None) -> tuple[go.Figure, int, int]:
+    """Subplots for the facets, up to three a row: ``(figure, rows, columns)``."""
+    n_cols = min(len(facets), 3)
+    n_rows = int(np.ceil(len(facets) / n_cols))
+    titles = [f"{column_label(facet)} = {value_label(v)}" for v in facets] if facet else None
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        shared_xaxes=True,
+        shared_yaxes=True,
+        subplot_titles=titles,
+        horizontal_spacing=0.04,
+        vertical_spacing=0.12 if n_rows > 1 else 0.02,
+    )
+    return fig, n_rows, n_cols
+
+
+def _curve_traces(
+    group: pd.DataFrame, name: str, colour: str, hover: str, legend: bool
+) -> list[go.Scatter]:
+    """A curve's band (where it has one) and its mean line, sharing one legend entry."""
+    traces = []
+    band = group.dropna(subset=["low", "high"])
+    if not band.empty:
+        traces.append(
+            band_trace(
+                band["x"],
+                band["low"],
+                band["high"],
+                colour,
+                legendgroup=name,
+                name=f"{name} 95% CI",
+            )
+        )
+    traces.append(
+        go.Scatter(
+            x=group["x"],
+            y=group["mean"],
+            mode="lines",
+            line={"color": colour, "width": 2},
+            name=name,
+            legendgroup=name,
+            showlegend=legend,
+            customdata=np.stack([group["low"], group["high"], group["n"]], axis=1),
+            hovertemplate=hover,
+        )
+    )
+    return traces
+
+
 def curves_figure(
     curves: Curves,
     colour: str | None,
@@ -100,18 +150,7 @@ def curves_figure(
     colours = list(colour_order) if colour_order is not None else None
     if colours is None:
         colours = _ordered(frame[colour]) if colour else [None]
-    n_cols = min(len(facets), 3)
-    n_rows = int(np.ceil(len(facets) / n_cols))
-    titles = [f"{column_label(facet)} = {value_label(v)}" for v in facets] if facet else None
-    fig = make_subplots(
-        rows=n_rows,
-        cols=n_cols,
-        shared_xaxes=True,
-        shared_yaxes=True,
-        subplot_titles=titles,
-        horizontal_spacing=0.04,
-        vertical_spacing=0.12 if n_rows > 1 else 0.02,
-    )
+    fig, n_rows, n_cols = _facet_grid(facets, facet)
     hover = (
         f"{curves.x}=%{{x:.6g}}<br>{curves.y}: mean %{{y:.4g}}"
         "<br>95% CI [%{customdata[0]:.4g}, %{customdata[1]:.4g}]<br>runs %{customdata[2]}"
@@ -124,37 +163,9 @@ def curves_figure(
             group = part if colour is None else part[part[colour] == colour_value]
             if group.empty:
                 continue
-            c = COLOURS[j % len(COLOURS)]
             name = value_label(colour_value) if colour else curves.y
-            band = group.dropna(subset=["low", "high"])
-            if not band.empty:
-                fig.add_trace(
-                    band_trace(
-                        band["x"],
-                        band["low"],
-                        band["high"],
-                        c,
-                        legendgroup=name,
-                        name=f"{name} 95% CI",
-                    ),
-                    row=row,
-                    col=col,
-                )
-            fig.add_trace(
-                go.Scatter(
-                    x=group["x"],
-                    y=group["mean"],
-                    mode="lines",
-                    line={"color": c, "width": 2},
-                    name=name,
-                    legendgroup=name,
-                    showlegend=k == 0,
-                    customdata=np.stack([group["low"], group["high"], group["n"]], axis=1),
-                    hovertemplate=hover,
-                ),
-                row=row,
-                col=col,
-            )
+            for trace in _curve_traces(group, name, COLOURS[j % len(COLOURS)], hover, k == 0):
+                fig.add_trace(trace, row=row, col=col)
     fig.update_layout(
         height=320 * n_rows + 60,
         margin={"l": 60, "r": 20, "t": 50, "b": 50},

@@ -7,10 +7,10 @@ table, the table names, the store's file layout); what the app adds is
   ``manifest.json`` and ``runs/``: a run folder appears by a rename into ``runs/``, which
   changes that folder's mtime), so a study that grows while it runs is reloaded, and nothing
   is loaded twice otherwise;
-* **a fast table loader**: one Parquet read per run with PyArrow, one concatenation, and the
-  run's keys (``run_id``, ``replication``, ``seed``, parameters) attached as categorical
-  columns by run index — the same rows and columns as :meth:`StudyResults.table
-  <socialrl.study.StudyResults.table>`, several times faster and smaller for large tables;
+* **the study's table loader** (:func:`socialrl.study.tables.stack_runs`, which
+  :meth:`StudyResults.table <socialrl.study.StudyResults.table>` uses too) with text keys
+  (``run_id``, text parameters) as categoricals, and runs whose file cannot be read left
+  out and named rather than raised;
 * **confinement and clear errors**: study names are single folder names below the results
   root, every file of a study must resolve inside the root (links included), and a missing,
   partial or corrupt study becomes a :class:`StudyError` with a message for the page, never a
@@ -19,7 +19,6 @@ table, the table names, the store's file layout); what the app adds is
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,11 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import streamlit as st
 
 from socialrl.app.paths import OutsideRootError, confine
 from socialrl.study import StudyResults, load_results
+from socialrl.study.tables import READ_ERRORS, describe_error, stack_runs
 
 __all__ = [
     "LoadedTable",
@@ -46,8 +45,7 @@ __all__ = [
 ]
 
 #: Errors that reading a broken study may raise (JSON, Parquet, pydantic, the file system).
-_BROKEN = (OSError, ValueError, KeyError, TypeError, IndexError, pa.ArrowException)
-_READ_THREADS = 4
+_BROKEN = (*READ_ERRORS, KeyError, TypeError, IndexError)
 
 
 class StudyError(Exception):
@@ -99,15 +97,9 @@ def _results(path: Path) -> StudyResults:
         results.runs  # noqa: B018 - reads every run.json: a corrupt one shows here
     except _BROKEN as err:
         raise StudyError(
-            f"study {path.name!r} is corrupt and cannot be read: {_first(err)}"
+            f"study {path.name!r} is corrupt and cannot be read: {describe_error(err)}"
         ) from None
     return results
-
-
-def _first(err: BaseException) -> str:
-    """The first line of an error, with its type (pydantic errors run over many lines)."""
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}"
 
 
 def _check_links(path: Path, root: Path) -> None:
@@ -292,60 +284,21 @@ def read_table(path: Path, name: str) -> LoadedTable:
     if name not in names:
         raise StudyError(f"this study has no {name!r} table; its tables: {', '.join(names)}")
     runs = results.runs
-    done = runs[runs["status"] == "done"].reset_index(drop=True)
-    files = [results.store.runs_dir / run_id / f"{name}.parquet" for run_id in done["run_id"]]
-    standard = name in ("steps", "episodes", "agents")
-    notes: list[str] = []
-
-    def read(file: Path) -> pa.Table | str | None:
-        if not file.exists():
-            return f"{file.parent.name}: no {name}.parquet" if standard else None
-        try:
-            return pq.read_table(file)
-        except _BROKEN as err:
-            return f"{file.parent.name}: {_first(err)}"
-
-    with ThreadPoolExecutor(_READ_THREADS) as pool:
-        parts = list(pool.map(read, files))
-    keep = [i for i, part in enumerate(parts) if isinstance(part, pa.Table)]
-    bad = [part for part in parts if isinstance(part, str)]
-    if bad:
-        notes.append(
-            f"{len(bad)} finished run(s) left out: their {name} table could not be read ("
-            + "; ".join(bad[:3])
-            + (" …" if len(bad) > 3 else "")
-            + ")"
-        )
-    tables = [parts[i] for i in keep]
-    if not tables:
-        return LoadedTable(pd.DataFrame(columns=["run_id"]), tuple(notes), 0)
+    done = runs[runs["status"] == "done"]
     try:
-        stacked = pa.concat_tables(tables, promote_options="permissive")
+        stacked = stack_runs(results.store, done, name, results.key_columns, categorical=True)
     except pa.ArrowException as err:
-        raise StudyError(f"the runs' {name} tables do not fit together: {_first(err)}") from None
-    lengths = np.array([t.num_rows for t in tables])  # type: ignore[union-attr]
-    codes = np.repeat(np.arange(len(keep), dtype=np.int32), lengths)
-    keys = done.iloc[keep].reset_index(drop=True)
-    stacked = stacked.add_column(0, "run_id", _spread(keys["run_id"], codes))
-    for column in ["replication", "seed", *results.parameter_columns]:
-        stacked = stacked.append_column(column, _spread(keys[column], codes))
-    return LoadedTable(stacked.to_pandas(), tuple(notes), len(keep))
-
-
-def _spread(per_run: pd.Series, codes: np.ndarray) -> pa.Array:
-    """A per-run column over the runs' rows: numbers as numbers, the rest as a dictionary.
-
-    Built in Arrow, so the whole frame converts to pandas once (text columns become
-    categoricals: one small dictionary and an index per row, not a string per row).
-    """
-    if pd.api.types.is_numeric_dtype(per_run) or pd.api.types.is_bool_dtype(per_run):
-        return pa.array(per_run.to_numpy()[codes])
-    category = pd.Categorical(per_run.map(lambda v: v if v is None else str(v)))
-    indices = category.codes[codes]
-    return pa.DictionaryArray.from_arrays(
-        pa.array(indices, mask=indices < 0),
-        pa.array(category.categories.to_numpy(dtype=object), type=pa.string()),
-    )
+        raise StudyError(
+            f"the runs' {name} tables do not fit together: {describe_error(err)}"
+        ) from None
+    bad = stacked.unreadable
+    notes = [
+        f"{len(bad)} finished run(s) left out: their {name} table could not be read ("
+        + "; ".join(bad[:3])
+        + (" …" if len(bad) > 3 else "")
+        + ")"
+    ]
+    return LoadedTable(stacked.frame, tuple(notes) if bad else (), stacked.runs)
 
 
 def describe_time(stamp: str | None) -> str:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from socialrl.app import stats
 from socialrl.app.data import Study
+from socialrl.statistics import per_run_values
 
 __all__ = ["curves", "histogram", "per_run", "time_columns"]
 
@@ -53,13 +54,13 @@ def _per_run(
     x: str | None,
 ) -> pd.DataFrame:
     frame = Study(path=Path(path), root=Path(root)).table(table).frame
-    return stats.per_run(frame, y, list(by), how, x)
+    return per_run_values(frame, y, by, how, x)
 
 
 def per_run(
     study: Study, table: str, y: str, by: list[str], how: str, x: str | None
 ) -> pd.DataFrame:
-    """One value per run (see :func:`socialrl.app.stats.per_run`)."""
+    """One value per run (see :func:`socialrl.statistics.per_run_values`)."""
     return _per_run(
         str(study.path), str(study.root), study.signature(), table, y, tuple(by), how, x
     )

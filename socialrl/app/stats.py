@@ -2,7 +2,10 @@
 
 Seeds are the unit of replication: every statistic is computed *per run* first (a run with
 more rows does not weigh more) and then *across runs*: mean, s.d., n and the 95% confidence
-interval of the mean (Student t), as :func:`socialrl.study.summarize` does.
+interval of the mean, by :mod:`socialrl.statistics` — the one implementation that
+``StudyResults.summary`` and ``socialrl show`` use too. One value per run and its statistics
+across runs come from there directly (:func:`~socialrl.statistics.per_run_values`,
+:func:`~socialrl.statistics.across_runs`); this module adds what only drawing needs.
 
 Large tables are **downsampled for drawing, never for statistics**: when a curve has more
 distinct x values than ``max_points``, x is cut into ``max_points`` equal bins, each run's
@@ -18,17 +21,15 @@ import numpy as np
 import pandas as pd
 
 from socialrl.app.labels import KEY_COLUMNS
+from socialrl.statistics import across_runs, column_moments, interval
 
 __all__ = [
     "MAX_POINTS",
     "Curves",
-    "across_runs",
-    "ci_half_width",
     "grid_means",
     "histogram",
     "learning_curves",
     "metric_columns",
-    "per_run",
 ]
 
 #: Points per drawn curve; a browser draws a few hundred per line at once, and the eye
@@ -67,16 +68,6 @@ class Curves:
         return self.bin_width is not None
 
 
-def ci_half_width(sd: pd.Series | np.ndarray, n: pd.Series | np.ndarray) -> np.ndarray:
-    """Half-width of the 95% confidence interval of a mean (Student t); NaN where n < 2."""
-    from scipy import stats  # imported on first use: it takes a moment
-
-    n_arr = np.asarray(n, dtype=np.float64)
-    t = stats.t.ppf(0.975, np.maximum(n_arr - 1, 1))
-    half = t * np.asarray(sd, dtype=np.float64) / np.sqrt(np.maximum(n_arr, 1))
-    return np.where(n_arr > 1, half, np.nan)
-
-
 def metric_columns(frame: pd.DataFrame, parameters: list[str] | None = None) -> list[str]:
     """Numeric columns worth plotting: not keys, not parameters."""
     skip = set(KEY_COLUMNS) | set(parameters or [])
@@ -104,14 +95,71 @@ def _first_rows(codes: np.ndarray, k: int) -> np.ndarray:
     return first
 
 
+def _x_bins(xs: np.ndarray, max_points: int) -> tuple[np.ndarray, int, int, float | None]:
+    """Each row's x bin, the number of bins, of distinct x values, and the bins' width.
+
+    Up to ``max_points`` distinct values each x is its own bin (in x order, width None);
+    beyond, x is cut into ``max_points`` equal bins.
+    """
+    positions, distinct = pd.factorize(xs)
+    points = int(distinct.size)
+    if points > max_points:
+        lo, hi = float(xs.min()), float(xs.max())
+        width = (hi - lo) / max_points
+        bins = np.clip(((xs - lo) / width).astype(np.int64), 0, max_points - 1)
+        return bins, max_points, points, width
+    order = np.argsort(distinct)  # bins in x order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[positions], points, points, None
+
+
+def _bin_means(
+    key: np.ndarray, shape: tuple[int, int], values: np.ndarray, xs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Runs × bins matrices of each run's mean y and mean x in each bin (NaN: no rows).
+
+    ``key`` is each row's ``run × bins + bin``: ``numpy.bincount`` sums the rows in one linear
+    pass, with no sort and no hashing of a million keys.
+    """
+    size = shape[0] * shape[1]
+    count = np.bincount(key, minlength=size).reshape(shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_y = np.bincount(key, weights=values, minlength=size).reshape(shape) / count
+        mean_x = np.bincount(key, weights=xs, minlength=size).reshape(shape) / count
+    return mean_y, mean_x
+
+
+def _curve(mean_y: np.ndarray, mean_x: np.ndarray) -> pd.DataFrame:
+    """One group's curve from its runs × bins means: ``x, mean, low, high, sd, n`` per bin."""
+    mean, sd, n = column_moments(mean_y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = np.nansum(mean_x, axis=0) / n
+    low, high = interval(mean, sd, n)
+    part = {"x": centre, "mean": mean, "low": low, "high": high, "sd": sd, "n": n}
+    live = n > 0
+    return pd.DataFrame({k: np.asarray(v)[live] for k, v in part.items()})
+
+
+def _sorted_curves(parts: list[pd.DataFrame], frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The groups' curves in one frame, sorted by group then x; categorical keys as text."""
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if by and len(out):
+        for column in by:  # keep the parameters' own types (numbers sort as numbers)
+            if isinstance(frame[column].dtype, pd.CategoricalDtype):
+                out[column] = out[column].astype(str)
+        out = out.sort_values([*by, "x"], kind="stable").reset_index(drop=True)
+    return out
+
+
 def learning_curves(
     frame: pd.DataFrame, x: str, y: str, by: list[str], max_points: int = MAX_POINTS
 ) -> Curves:
     """Mean of ``y`` across runs at each ``x``, with 95% bands, per ``by`` group.
 
-    Per run and x bin the rows are summed with ``numpy.bincount`` over one integer key
-    (run × bin): linear in the rows, no sort and no hashing of a million keys. The runs × bins
-    matrix of means is then reduced across the runs of each group.
+    Each run's rows are averaged per x bin (:func:`_bin_means`); the runs × bins matrix of
+    means is then reduced across the runs of each group by
+    :func:`socialrl.statistics.column_moments`.
 
     Args:
         frame: A study table (``run_id``, ``x``, ``y`` and the ``by`` columns).
@@ -128,65 +176,28 @@ def learning_curves(
     if not keep.all():
         frame, values, xs = frame[keep], values[keep], xs[keep]
     runs, n_runs = _codes(frame["run_id"])
-    positions, distinct = pd.factorize(xs)
-    points = int(distinct.size)
-    width: float | None = None
-    if points > max_points:
-        lo, hi = float(xs.min()), float(xs.max())
-        width = (hi - lo) / max_points
-        bins = np.clip(((xs - lo) / width).astype(np.int64), 0, max_points - 1)
-        n_bins = max_points
-    else:
-        order = np.argsort(distinct)  # bins in x order
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        bins, n_bins = rank[positions], points
-    key = runs * n_bins + bins
-    size = n_runs * n_bins
-    count = np.bincount(key, minlength=size).reshape(n_runs, n_bins)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_y = np.bincount(key, weights=values, minlength=size).reshape(n_runs, n_bins) / count
-        mean_x = np.bincount(key, weights=xs, minlength=size).reshape(n_runs, n_bins) / count
+    bins, n_bins, points, width = _x_bins(xs, max_points)
+    mean_y, mean_x = _bin_means(runs * n_bins + bins, (n_runs, n_bins), values, xs)
     first = _first_rows(runs, n_runs)
     present = first >= 0
-    keys = frame[by].iloc[first[present]].reset_index(drop=True) if by else None
+    mean_y, mean_x = mean_y[present], mean_x[present]
     groups = (
-        keys.groupby(by, observed=True, dropna=False, sort=False).indices
-        if keys is not None
+        frame[by]
+        .iloc[first[present]]
+        .reset_index(drop=True)
+        .groupby(by, observed=True, dropna=False, sort=False)
+        .indices
+        if by
         else {(): np.arange(int(present.sum()))}
     )
-    mean_y, mean_x = mean_y[present], mean_x[present]
     parts = []
     for value, members in groups.items():
-        ys, xs_ = mean_y[members], mean_x[members]
-        n = np.isfinite(ys).sum(axis=0)
-        live = n > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.nansum(ys, axis=0) / n
-            centre = np.nansum(xs_, axis=0) / n
-            sd = np.sqrt(np.nansum((ys - mean) ** 2, axis=0) / (n - 1))
-        sd = np.where(n > 1, sd, np.nan)
-        half = ci_half_width(sd, n)
-        part = {
-            "x": centre,
-            "mean": mean,
-            "low": mean - half,
-            "high": mean + half,
-            "sd": sd,
-            "n": n,
-        }
-        table = pd.DataFrame({k: v[live] for k, v in part.items()})
+        table = _curve(mean_y[members], mean_x[members])
         for column, item in zip(by, value if isinstance(value, tuple) else (value,), strict=False):
             table.insert(len(table.columns) - 6, column, item)
         parts.append(table)
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    if by and len(out):
-        for column in by:  # keep the parameters' own types (numbers sort as numbers)
-            if isinstance(frame[column].dtype, pd.CategoricalDtype):
-                out[column] = out[column].astype(str)
-        out = out.sort_values([*by, "x"], kind="stable").reset_index(drop=True)
     return Curves(
-        frame=out,
+        frame=_sorted_curves(parts, frame, by),
         x=x,
         y=y,
         by=by,
@@ -197,57 +208,13 @@ def learning_curves(
     )
 
 
-def per_run(
-    frame: pd.DataFrame, y: str, by: list[str], how: str = "last", x: str | None = None
-) -> pd.DataFrame:
-    """One value of ``y`` per run: its ``last`` (in ``x`` order), ``mean``, ``min`` or ``max``.
-
-    Returns:
-        ``run_id, *by, y`` — plus ``seed`` when the table has it (for hover text).
-
-    """
-    by = [c for c in dict.fromkeys(by) if c]
-    extra = [c for c in ("seed",) if c in frame.columns and c not in by]
-    data = frame[frame[y].notna()]
-    if how == "last":
-        if x is not None:  # the row of the largest x in each run (no sort of every row)
-            last_rows = data.groupby("run_id", observed=True, sort=False)[x].idxmax()
-            values = data.loc[last_rows.to_numpy(), ["run_id", y]].set_index("run_id")[y]
-        else:
-            values = data.groupby("run_id", observed=True, sort=False)[y].last()
-    elif how in ("mean", "min", "max"):
-        values = data.groupby("run_id", observed=True, sort=False)[y].agg(how)
-    else:
-        raise ValueError(f"how must be last, mean, min or max, got {how!r}")
-    keys = data.groupby("run_id", observed=True, sort=False)[[*by, *extra]].first()
-    out = keys.join(values.astype(np.float64)).reset_index()
-    out["run_id"] = out["run_id"].astype(str)
-    return out
-
-
-def across_runs(runs: pd.DataFrame, y: str, by: list[str]) -> pd.DataFrame:
-    """Mean, s.d., n and 95% CI across runs of per-run values, per ``by`` group."""
-    by = [c for c in dict.fromkeys(by) if c]
-    grouped = (
-        runs.groupby(by, observed=True, dropna=False)[y] if by else runs[y].groupby(lambda _: "all")
-    )
-    out = pd.DataFrame(grouped.agg(mean="mean", sd="std", n="count"))
-    half = ci_half_width(out["sd"], out["n"])
-    out["ci95_low"] = out["mean"] - half
-    out["ci95_high"] = out["mean"] + half
-    if not by:
-        out.index.name = "group"
-    return out.reset_index()
-
-
 def grid_means(
     runs: pd.DataFrame, y: str, rows: str, cols: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Mean of per-run ``y`` over two parameters: ``(means, counts)`` as rows × cols tables."""
-    table = runs.groupby([rows, cols], observed=True, dropna=False)[y].agg(["mean", "count"])
-    means = table["mean"].unstack(cols)
-    counts = table["count"].unstack(cols)
-    return means, counts
+    table = across_runs(runs, y, [rows, cols]).set_index([rows, cols])
+    means, counts = (table[c].unstack(cols).sort_index().sort_index(axis=1) for c in ("mean", "n"))
+    return means, counts  # sorted, a missing value (a parameter that does not apply) last
 
 
 def histogram(values: pd.Series | np.ndarray, bins: int = 60) -> pd.DataFrame:

@@ -8,6 +8,6 @@
 from socialrl.envs.batched import MultiAgentEnv
 from socialrl.envs.gym_env import SingleAgentEnv
 from socialrl.envs.pettingzoo_env import ParallelEnv
-from socialrl.envs.registration import ENV_IDS, register_envs
+from socialrl.envs.registration import register_envs
 
-__all__ = ["ENV_IDS", "MultiAgentEnv", "ParallelEnv", "SingleAgentEnv", "register_envs"]
+__all__ = ["MultiAgentEnv", "ParallelEnv", "SingleAgentEnv", "register_envs"]

@@ -15,6 +15,8 @@ import gymnasium as gym
 import numpy as np
 
 from socialrl.contract import MultiAgentModel, check_actions
+from socialrl.envs.hosting import HostsModel
+from socialrl.learners.base import Learner
 from socialrl.learners.fixed import CallablePolicy, RandomPolicy
 from socialrl.mesa_compat import release_model
 from socialrl.registry import model_factory
@@ -22,7 +24,7 @@ from socialrl.registry import model_factory
 __all__ = ["SingleAgentEnv"]
 
 
-class SingleAgentEnv(gym.Env[Any, np.int64]):
+class SingleAgentEnv(HostsModel, gym.Env[Any, np.int64]):
     """One agent of a socialrl model as a Gymnasium environment.
 
     Args:
@@ -116,25 +118,13 @@ class SingleAgentEnv(gym.Env[Any, np.int64]):
         obs = out.next_obs if (terminated or truncated) else out.obs
         return self._focal_obs(obs), float(out.reward[i]), terminated, truncated, {}
 
-    def render(self) -> str | None:
-        """Text drawing of the model (``render_mode="ansi"``)."""
-        if self.render_mode != "ansi" or self.model is None:
-            return None
-        return str(self.model.render_text())  # type: ignore[attr-defined]
-
-    def close(self) -> None:
-        """Release the model."""
-        if self.model is not None:
-            release_model(self.model)
-            self.model = None
-
     def _make_other_policy(self, role: str) -> Any:
         given = self._others_given
         if isinstance(given, Mapping):
             given = given.get(role)
         if given is None:
             return RandomPolicy()
-        if hasattr(given, "act") and hasattr(given, "bind"):
+        if isinstance(given, Learner):
             return _Frozen(given)
         return CallablePolicy(given)
 

@@ -53,7 +53,6 @@ class GymnasiumModel(mesa.Model):
         super().__init__(rng=rng)
         if int(n_envs) != n_envs or n_envs < 1:
             raise ValueError(f"n_envs must be a positive integer, got {n_envs!r}")
-        import socialrl.envs.registration  # noqa: F401  (our ids)
 
         try:
             self.envs = [gym.make(env_id, **(env_kwargs or {})) for _ in range(n_envs)]

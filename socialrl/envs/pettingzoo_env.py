@@ -15,13 +15,14 @@ import numpy as np
 from pettingzoo import ParallelEnv as _ParallelEnv
 
 from socialrl.contract import MultiAgentModel
+from socialrl.envs.hosting import HostsModel
 from socialrl.mesa_compat import release_model
 from socialrl.registry import model_factory
 
 __all__ = ["ParallelEnv"]
 
 
-class ParallelEnv(_ParallelEnv):
+class ParallelEnv(HostsModel, _ParallelEnv):
     """A socialrl model as a PettingZoo parallel environment.
 
     Args:
@@ -116,18 +117,6 @@ class ParallelEnv(_ParallelEnv):
             infos[agent] = {}
         self.agents = [a for a in self.agents if not (terms[a] or truncs[a])]
         return obs, rewards, terms, truncs, infos
-
-    def render(self) -> str | None:
-        """Text drawing of the model (``render_mode="ansi"``)."""
-        if self.render_mode != "ansi" or self.model is None:
-            return None
-        return str(self.model.render_text())  # type: ignore[attr-defined]
-
-    def close(self) -> None:
-        """Release the model."""
-        if self.model is not None:
-            release_model(self.model)
-            self.model = None
 
     def _agent_obs(self, batch: dict[str, np.ndarray], agent: str) -> Any:
         role, slot = self._slots[agent]

@@ -35,7 +35,15 @@ __all__ = [
 
 @runtime_checkable
 class Learner(Protocol):
-    """A batched decision maker for a group of agents."""
+    """A batched decision maker for a group of agents.
+
+    Attributes:
+        learns: Whether :meth:`learn` changes anything. Fixed policies say False: they are
+            trivially stable, so stopping rules and learned-table views skip them.
+
+    """
+
+    learns: bool
 
     def bind(
         self,

@@ -13,14 +13,16 @@ observations — a CNN.
 
 A group of agents shares one network (one forward pass for all of them; a minibatch is drawn
 from everyone's experience) or holds one network per agent, evaluated and trained together
-with ``torch.func.vmap`` (each agent learns from its own experience only).
+with ``torch.func.vmap`` (each agent learns from its own experience only). Either way an agent
+learns only from steps in which it was active (``mask``): the buffer draws only valid steps,
+and an independent agent with none yet stored makes no gradient step.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -33,18 +35,26 @@ from socialrl.learners.base import (
     rng_state_array,
     set_rng_state,
 )
+from socialrl.learners.batches import Transitions
 from socialrl.learners.networks import (
     NetworkPopulation,
     adam,
     encoder_for,
+    load_network_state,
+    load_optimizer_state,
     make_network,
+    network_state,
+    optimizer_state,
     resolve_device,
-    torch_seed,
+    torch_seeds,
 )
 from socialrl.learners.replay import ReplayBuffer
-from socialrl.learners.schedules import Schedule, as_schedule
+from socialrl.learners.schedules import Linear, Schedule, as_schedule
 
 __all__ = ["DQN", "DQNConfig", "dqn_targets"]
+
+#: ε falls linearly from 1 to 0.05 over the first 10,000 steps (Stable-Baselines3's spirit).
+_DEFAULT_EPSILON = Linear(start=1.0, end=0.05, steps=10_000)
 
 
 @dataclass(frozen=True)
@@ -76,11 +86,7 @@ class DQNConfig:
 
     lr: float = 1e-3
     gamma: float = 0.99
-    epsilon: Schedule = field(
-        default_factory=lambda: as_schedule(
-            {"kind": "linear", "start": 1.0, "end": 0.05, "steps": 10_000}
-        )
-    )
+    epsilon: Schedule = _DEFAULT_EPSILON
     buffer_size: int = 50_000
     batch_size: int = 32
     learning_starts: int = 1_000
@@ -99,21 +105,27 @@ class DQNConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "epsilon", as_schedule(self.epsilon))
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        checks = {
-            "lr": self.lr > 0,
-            "gamma": 0.0 <= self.gamma <= 1.0,
-            "buffer_size": self.buffer_size >= 1,
-            "batch_size": self.batch_size >= 1,
-            "learning_starts": self.learning_starts >= 0,
-            "train_every": self.train_every >= 1,
-            "gradient_steps": self.gradient_steps >= 0,
-            "target_update_interval": self.target_update_interval >= 1,
-            "tau": 0.0 < self.tau <= 1.0,
-            "max_grad_norm": self.max_grad_norm is None or self.max_grad_norm > 0,
+        checks = {  # name: (value, whether it is in range)
+            "lr": (self.lr, self.lr > 0),
+            "gamma": (self.gamma, 0.0 <= self.gamma <= 1.0),
+            "buffer_size": (self.buffer_size, self.buffer_size >= 1),
+            "batch_size": (self.batch_size, self.batch_size >= 1),
+            "learning_starts": (self.learning_starts, self.learning_starts >= 0),
+            "train_every": (self.train_every, self.train_every >= 1),
+            "gradient_steps": (self.gradient_steps, self.gradient_steps >= 0),
+            "target_update_interval": (
+                self.target_update_interval,
+                self.target_update_interval >= 1,
+            ),
+            "tau": (self.tau, 0.0 < self.tau <= 1.0),
+            "max_grad_norm": (
+                self.max_grad_norm,
+                self.max_grad_norm is None or self.max_grad_norm > 0,
+            ),
         }
-        for name, ok in checks.items():
+        for name, (value, ok) in checks.items():
             if not ok:
-                raise ValueError(f"DQN {name} is out of range: {getattr(self, name)!r}")
+                raise ValueError(f"DQN {name} is out of range: {value!r}")
         if self.loss not in ("huber", "mse"):
             raise ValueError(f"DQN loss must be 'huber' or 'mse', got {self.loss!r}")
 
@@ -149,17 +161,52 @@ def dqn_targets(
 class DQN(Checkpointing):
     """A population of DQN learners (see the module docstring).
 
-    Keyword arguments are the fields of :class:`DQNConfig`.
+    The keyword arguments are the fields of :class:`DQNConfig` (documented there), kept in
+    ``learner.config``.
     """
 
     name = "dqn"
+    learns = True
 
-    def __init__(self, **params: Any) -> None:
-        unknown = sorted(set(params) - set(DQNConfig.__dataclass_fields__))
-        if unknown:
-            allowed = ", ".join(DQNConfig.__dataclass_fields__)
-            raise TypeError(f"DQN takes no parameter {unknown[0]!r}; allowed: {allowed}")
-        self.config = DQNConfig(**params)
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        gamma: float = 0.99,
+        epsilon: float | Schedule | Mapping[str, Any] = _DEFAULT_EPSILON,
+        buffer_size: int = 50_000,
+        batch_size: int = 32,
+        learning_starts: int = 1_000,
+        train_every: int = 4,
+        gradient_steps: int = 1,
+        target_update_interval: int = 1_000,
+        tau: float = 1.0,
+        double: bool = False,
+        loss: str = "huber",
+        max_grad_norm: float | None = 10.0,
+        hidden: Sequence[int] = (64, 64),
+        network: str = "auto",
+        shared: bool = True,
+        device: str = "cpu",
+    ) -> None:
+        self.config = DQNConfig(
+            lr=lr,
+            gamma=gamma,
+            epsilon=epsilon,  # type: ignore[arg-type]
+            buffer_size=buffer_size,
+            batch_size=batch_size,
+            learning_starts=learning_starts,
+            train_every=train_every,
+            gradient_steps=gradient_steps,
+            target_update_interval=target_update_interval,
+            tau=tau,
+            double=double,
+            loss=loss,
+            max_grad_norm=max_grad_norm,
+            hidden=hidden,  # type: ignore[arg-type]
+            network=network,
+            shared=shared,
+            device=device,
+        )
         self.t = 0
         self._bound = False
 
@@ -181,14 +228,16 @@ class DQN(Checkpointing):
             lambda: make_network(self.encoder, self.n_actions, c.hidden, c.network),
             self.n_agents,
             c.shared,
-            torch_seed(net_seed),
+            torch_seeds(net_seed, 1)[0],
             self.device,
         )
         self.q_target = copy.deepcopy(self.q)
         self.q_target.requires_grad_(False)
-        self.optimizer = adam(self.q.parameters(), c.lr)
+        self.optimizer = adam(list(self.q.parameters()), c.lr)
         self.buffer = ReplayBuffer(c.buffer_size, self.n_agents, observation_space)
         self._rng = np.random.default_rng(np_seed)
+        self._everyone = np.ones(self.n_agents, dtype=bool)
+        self._no_truncation = np.zeros(self.n_agents, dtype=bool)
         self.t = 0
         self._loss = float("nan")
         self._trained = False
@@ -199,7 +248,7 @@ class DQN(Checkpointing):
         """ε at the current step."""
         return float(self.config.epsilon(self.t))
 
-    def q_values(self, obs: np.ndarray) -> torch.Tensor:
+    def action_values(self, obs: np.ndarray) -> torch.Tensor:
         """``Q(s, ·)`` of each agent's own network, ``[n, A]`` (no gradient)."""
         self._check(obs)
         with torch.no_grad():
@@ -214,7 +263,7 @@ class DQN(Checkpointing):
         if explore.all():
             self._check(obs)
             return self._rng.integers(self.n_actions, size=n)
-        actions = self.q_values(obs).argmax(dim=1).cpu().numpy()
+        actions = self.action_values(obs).argmax(dim=1).cpu().numpy()
         k = int(explore.sum())
         if k:
             actions[explore] = self._rng.integers(self.n_actions, size=k)
@@ -222,7 +271,7 @@ class DQN(Checkpointing):
 
     def greedy(self, obs: np.ndarray) -> np.ndarray:
         """argmax_a Q(s, a)."""
-        return self.q_values(obs).argmax(dim=1).cpu().numpy()
+        return self.action_values(obs).argmax(dim=1).cpu().numpy()
 
     def learn(
         self,
@@ -236,7 +285,17 @@ class DQN(Checkpointing):
     ) -> None:
         """Store the step; every ``train_every`` steps, gradient steps and target updates."""
         self._check(obs)
-        self.buffer.add(obs, actions, reward, next_obs, terminated, mask)
+        self.buffer.add(
+            Transitions(
+                obs,
+                actions,
+                reward,
+                next_obs,
+                terminated,
+                self._no_truncation if truncated is None else truncated,
+                self._everyone if mask is None else mask,
+            )
+        )
         c = self.config
         if self.t < c.learning_starts or self.t % c.train_every:
             return
@@ -256,16 +315,17 @@ class DQN(Checkpointing):
 
     # ------------------------------------------------------------------ training
     def _gradient_step(self) -> None:
+        """One step of gradient descent on the TD loss of a replayed minibatch."""
         c = self.config
         if c.shared:
             batch = self.buffer.sample_pooled(c.batch_size, self._rng)
         else:
             batch = self.buffer.sample_per_agent(c.batch_size, self._rng)
-        obs = self._encode_batch(batch["obs"])
-        next_obs = self._encode_batch(batch["next_obs"])
-        actions = torch.as_tensor(batch["actions"], device=self.device)
-        rewards = torch.as_tensor(batch["rewards"], device=self.device)
-        terminated = torch.as_tensor(batch["terminated"], device=self.device)
+        obs = self._encode_batch(batch.obs)
+        next_obs = self._encode_batch(batch.next_obs)
+        actions = torch.as_tensor(batch.actions, device=self.device)
+        rewards = torch.as_tensor(batch.reward, device=self.device)
+        terminated = torch.as_tensor(batch.terminated, device=self.device)
         with torch.no_grad():
             next_target = self.q_target(next_obs)
             next_online = self.q(next_obs) if c.double else None
@@ -275,9 +335,7 @@ class DQN(Checkpointing):
             losses = F.smooth_l1_loss(q_sa, target, reduction="none")
         else:
             losses = F.mse_loss(q_sa, target, reduction="none")
-        # Independent networks: the sum over agents of each agent's mean loss, so that every
-        # agent's gradient is the one it would get training alone.
-        loss = losses.mean() if c.shared else losses.mean(dim=-1).sum()
+        loss = losses.mean() if c.shared else _sum_of_agent_means(losses, batch.valid)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if c.max_grad_norm is not None:
@@ -309,14 +367,9 @@ class DQN(Checkpointing):
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, np.ndarray]:
         """Networks, target networks, optimizer moments, replay buffer, step, generator."""
-        state = {f"q.{k}": v.detach().cpu().numpy() for k, v in self.q.state_dict().items()}
-        state.update(
-            {
-                f"q_target.{k}": v.detach().cpu().numpy()
-                for k, v in self.q_target.state_dict().items()
-            }
-        )
-        state.update(_optimizer_state(self.optimizer))
+        state = network_state("q.", self.q)
+        state.update(network_state("q_target.", self.q_target))
+        state.update(optimizer_state(self.optimizer))
         state.update(self.buffer.state_dict())
         state["t"] = np.array(self.t)
         state["rng"] = rng_state_array(self._rng)
@@ -324,17 +377,9 @@ class DQN(Checkpointing):
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
         """Restore :meth:`state_dict` (the learner must be bound to the same shapes)."""
-        for prefix, module in (("q.", self.q), ("q_target.", self.q_target)):
-            own = module.state_dict()
-            loaded = {k: torch.as_tensor(np.asarray(state[prefix + k])) for k in own}
-            for k, v in loaded.items():
-                if v.shape != own[k].shape:
-                    raise ValueError(
-                        f"checkpoint {prefix}{k} has shape {tuple(v.shape)}, expected "
-                        f"{tuple(own[k].shape)}"
-                    )
-            module.load_state_dict(loaded)
-        _load_optimizer_state(self.optimizer, state)
+        load_network_state("q.", self.q, state)
+        load_network_state("q_target.", self.q_target, state)
+        load_optimizer_state(self.optimizer, state)
         self.buffer.load_state_dict(dict(state))
         self.t = int(state["t"])
         self._trained = any(key.startswith("optim.") for key in state)
@@ -348,21 +393,13 @@ class DQN(Checkpointing):
         )
 
 
-def _optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, np.ndarray]:
-    """Adam's per-parameter moments and step counts as flat numpy arrays."""
-    out = {}
-    for index, per_param in optimizer.state_dict()["state"].items():
-        for key, value in per_param.items():
-            out[f"optim.{index}.{key}"] = torch.as_tensor(value).detach().cpu().numpy()
-    return out
+def _sum_of_agent_means(losses: torch.Tensor, valid: np.ndarray) -> torch.Tensor:
+    """Σ over agents of each agent's mean loss over its valid samples, ``losses[n, B]``.
 
-
-def _load_optimizer_state(optimizer: torch.optim.Optimizer, state: Mapping[str, Any]) -> None:
-    current = optimizer.state_dict()
-    restored: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in state.items():
-        if key.startswith("optim."):
-            _, index, name = key.split(".", 2)
-            restored.setdefault(int(index), {})[name] = torch.as_tensor(np.asarray(value))
-    current["state"] = restored
-    optimizer.load_state_dict(current)
+    Every independent agent's gradient is then the one it would get training alone; an agent
+    without a valid sample (it has not been active yet) contributes nothing.
+    """
+    if valid.all():  # the common case: every agent has been active
+        return losses.mean(dim=-1).sum()
+    weights = torch.as_tensor(valid, dtype=losses.dtype, device=losses.device)
+    return ((losses * weights).sum(dim=-1) / weights.sum(dim=-1).clamp(min=1.0)).sum()

@@ -10,12 +10,14 @@
   architecture (a CNN) through ``torch.func.vmap`` over ``functional_call``.
 - **Seeding**: every network is initialised inside ``torch.random.fork_rng`` from the
   learner's own seed, so the global torch generator is neither used nor changed.
+- **Optimizers and checkpoints**: the optimizers the learners offer, and networks and optimizer
+  moments as flat numpy arrays for a learner's ``state_dict`` (``.npz``, no pickle).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import gymnasium as gym
@@ -25,16 +27,25 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 __all__ = [
+    "OPTIMIZERS",
     "Encoder",
     "GridCNN",
     "NetworkPopulation",
     "adam",
     "encoder_for",
+    "load_network_state",
+    "load_optimizer_state",
     "make_network",
+    "make_optimizer",
     "mlp",
+    "network_state",
+    "optimizer_state",
     "resolve_device",
-    "torch_seed",
+    "torch_seeds",
 ]
+
+#: The optimizers a learner can be configured with (see :func:`make_optimizer`).
+OPTIMIZERS = ("adam", "rmsprop")
 
 
 def resolve_device(device: str = "cpu") -> torch.device:
@@ -48,9 +59,9 @@ def resolve_device(device: str = "cpu") -> torch.device:
     return torch.device(device)
 
 
-def torch_seed(seed: np.random.SeedSequence) -> int:
-    """A 63-bit torch seed derived from a learner's seed sequence."""
-    return int(seed.generate_state(1, np.uint64)[0] >> np.uint64(1))
+def torch_seeds(seed: np.random.SeedSequence, k: int) -> list[int]:
+    """``k`` independent 63-bit torch seeds from a learner's seed sequence (not mutated)."""
+    return [int(s >> np.uint64(1)) for s in seed.generate_state(k, np.uint64)]
 
 
 class Encoder:
@@ -110,6 +121,61 @@ def adam(params: Any, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, fused=True)
     except (RuntimeError, TypeError):
         return torch.optim.Adam(params, lr=lr)
+
+
+def make_optimizer(kind: str, params: Iterable[nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    """A fresh optimizer of ``params``: ``"adam"`` or ``"rmsprop"``.
+
+    Adam is fused where available (:func:`adam`); RMSprop takes Stable-Baselines3's A2C
+    settings (α = 0.99, ε = 1e-5, as in Mnih et al. 2016).
+    """
+    if kind == "adam":
+        return adam(params, lr)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-5)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {kind!r}")
+
+
+def network_state(prefix: str, net: nn.Module) -> dict[str, np.ndarray]:
+    """A network's parameters (and buffers) as numpy arrays, keyed ``prefix + name``."""
+    return {prefix + k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
+
+
+def load_network_state(prefix: str, net: nn.Module, state: Mapping[str, np.ndarray]) -> None:
+    """Restore :func:`network_state` into ``net`` (on its own device), checking every shape."""
+    tensors = {}
+    for key, have in net.state_dict().items():
+        if prefix + key not in state:
+            raise ValueError(f"checkpoint has no {prefix}{key}")
+        value = torch.as_tensor(np.array(state[prefix + key]), device=have.device)
+        if value.shape != have.shape:
+            raise ValueError(
+                f"checkpoint {prefix}{key} has shape {tuple(value.shape)}, expected "
+                f"{tuple(have.shape)}"
+            )
+        tensors[key] = value
+    net.load_state_dict(tensors)
+
+
+def optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, np.ndarray]:
+    """The optimizer's per-parameter moments and step counts, keyed ``optim.<index>.<name>``."""
+    out = {}
+    for index, moments in optimizer.state_dict()["state"].items():
+        for key, value in moments.items():
+            out[f"optim.{index}.{key}"] = torch.as_tensor(value).detach().cpu().numpy().copy()
+    return out
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: Mapping[str, Any]) -> None:
+    """Restore :func:`optimizer_state` (no ``optim.*`` keys: an optimizer that never stepped)."""
+    moments: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in state.items():
+        if key.startswith("optim."):
+            _, index, name = key.split(".", 2)
+            moments.setdefault(int(index), {})[name] = torch.as_tensor(np.array(value))
+    current = optimizer.state_dict()
+    current["state"] = moments
+    optimizer.load_state_dict(current)
 
 
 def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64)) -> nn.Sequential:

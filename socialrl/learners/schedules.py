@@ -17,7 +17,15 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Constant", "Exponential", "Linear", "Schedule", "as_schedule", "schedule_values"]
+__all__ = [
+    "Constant",
+    "Exponential",
+    "Linear",
+    "Schedule",
+    "VectorizedSchedule",
+    "as_schedule",
+    "schedule_values",
+]
 
 
 def _check_probability(name: str, value: float) -> None:
@@ -31,6 +39,19 @@ class Schedule(Protocol):
 
     def __call__(self, t: int) -> float:
         """ε at step ``t``."""
+        ...
+
+
+@runtime_checkable
+class VectorizedSchedule(Schedule, Protocol):
+    """A schedule that also gives many consecutive values at once (all schedules here do).
+
+    A user's own schedule may be a plain callable; :func:`schedule_values` then calls it once
+    per step.
+    """
+
+    def values(self, t0: int, n: int) -> np.ndarray:
+        """ε at steps ``t0 … t0 + n − 1``."""
         ...
 
 
@@ -132,7 +153,6 @@ def as_schedule(spec: float | Schedule | Mapping[str, Any]) -> Schedule:
 
 def schedule_values(schedule: Schedule, t0: int, n: int) -> np.ndarray:
     """``n`` consecutive values of any schedule (its ``values`` method, or one call per step)."""
-    values = getattr(schedule, "values", None)
-    if values is not None:
-        return np.asarray(values(t0, n), dtype=np.float64)
+    if isinstance(schedule, VectorizedSchedule):
+        return np.asarray(schedule.values(t0, n), dtype=np.float64)
     return np.array([schedule(t) for t in range(t0, t0 + n)], dtype=np.float64)

@@ -4,13 +4,13 @@ Write a study (TOML or Python, :mod:`socialrl.study.spec`), run it (:func:`run_s
 ``socialrl run``), read it back (:func:`load_results`).
 """
 
+from socialrl.run.settings import RunSettings
 from socialrl.study.design import RunConfig, expand
-from socialrl.study.results import StudyResults, load_results, summarize
+from socialrl.study.results import StudyResults, load_results
 from socialrl.study.runner import StudyReport, plan_study, run_study
 from socialrl.study.spec import (
     GroupSpec,
     ModelSpec,
-    RunSettings,
     SpecError,
     StudySpec,
     SweepSpec,
@@ -36,5 +36,4 @@ __all__ = [
     "parse_study",
     "plan_study",
     "run_study",
-    "summarize",
 ]

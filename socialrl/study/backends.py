@@ -29,6 +29,9 @@ OnProgress = Callable[[str, int, int], None]
 class Backend(Protocol):
     """Executes runs and reports each outcome (and optional progress within runs)."""
 
+    #: What the manifest records as the study's backend ("local", "ray", …).
+    name: str
+
     def run(
         self,
         configs: Sequence[RunConfig],
@@ -199,7 +202,7 @@ def _warm_up() -> None:
     import gymnasium as gym
     import numpy as np
 
-    from socialrl.learners.tabular import QLearning
+    from socialrl.learners.q_learning import QLearning
 
     learner = QLearning()
     learner.bind(2, gym.spaces.Discrete(2), gym.spaces.Discrete(2), np.random.SeedSequence(0))

@@ -13,17 +13,21 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
 from socialrl import registry
-from socialrl.study.spec import RunSettings, SpecError, StudySpec
+from socialrl.mesa_compat import release_model
+from socialrl.population import Group, Population
+from socialrl.run.settings import RunSettings
+from socialrl.run.stopping import stability_counters
+from socialrl.study.spec import SpecError, StudySpec
 
-__all__ = ["RunConfig", "expand", "validate"]
+__all__ = ["GroupConfig", "RunConfig", "build_population", "expand", "make_group", "validate"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class RunConfig:
         model: Registered model name or import path.
         model_params: The model's parameters.
         groups: The population.
-        run: Length and recording settings.
+        run: Length and recording settings, as the run loop reads them.
 
     """
 
@@ -64,7 +68,7 @@ class RunConfig:
     model: str
     model_params: dict[str, Any]
     groups: tuple[GroupConfig, ...]
-    run: dict[str, Any] = field(default_factory=dict)
+    run: RunSettings
 
     def parameters(self) -> dict[str, Any]:
         """Flat ``{column: value}`` of every parameter (for the ``runs`` table)."""
@@ -72,7 +76,7 @@ class RunConfig:
         for g in self.groups:
             flat[f"population.{g.name}.learner"] = g.learner
             flat.update({f"population.{g.name}.{k}": v for k, v in g.params.items()})
-        flat.update({f"run.{k}": v for k, v in self.run.items() if v is not None})
+        flat.update({f"run.{k}": v for k, v in self.run.model_dump().items() if v is not None})
         return flat
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,7 +91,7 @@ class RunConfig:
             "model": self.model,
             "model_params": self.model_params,
             "groups": [g.__dict__ for g in self.groups],
-            "run": self.run,
+            "run": self.run.model_dump(),
         }
 
 
@@ -129,7 +133,7 @@ def _sweep_points(spec: StudySpec, source: str) -> list[dict[str, Any]]:
 
 def _apply(
     spec: StudySpec, point: Mapping[str, Any], source: str
-) -> tuple[dict[str, Any], list[GroupConfig], dict[str, Any]]:
+) -> tuple[dict[str, Any], list[GroupConfig], RunSettings]:
     """The model params, groups and run settings of one sweep point."""
     model_params = dict(spec.model.params)
     groups = {g.label: dict(g.params) for g in spec.population}
@@ -152,9 +156,10 @@ def _apply(
                 f"{source}: sweep key '{path}': paths are model.<param>, "
                 f"population.<group>.<param> or run.<{'|'.join(run)}>"
             )
+    settings = spec.run
     if any(path.startswith("run.") for path in point):
         try:
-            run = RunSettings(**run).model_dump()
+            settings = RunSettings(**run)
         except ValidationError as err:
             first = err.errors()[0]
             key = ".".join(str(p) for p in first["loc"]) or "run"
@@ -171,7 +176,7 @@ def _apply(
         )
         for g in spec.population
     ]
-    return model_params, configs, run
+    return model_params, configs, settings
 
 
 def _run_id(content: Mapping[str, Any]) -> str:
@@ -201,7 +206,7 @@ def expand(spec: StudySpec, source: str = "<study>") -> list[RunConfig]:
                 "model": spec.model.name,
                 "model_params": model_params,
                 "groups": [g.__dict__ for g in groups],
-                "run": run,
+                "run": run.model_dump(),
                 "seed": seed,
             }
             runs.append(
@@ -247,10 +252,10 @@ def validate(spec: StudySpec, runs: list[RunConfig], source: str = "<study>") ->
             factory = registry.model_factory(run.model, run.model_params)
         except TypeError as err:
             raise SpecError(f"{source}: {where}: {err}") from None
-        learners = []
+        groups = []
         for k, g in enumerate(run.groups):
             try:
-                learners.append(registry.make_learner(g.learner, g.params))
+                groups.append(make_group(g))
             except KeyError as err:
                 raise SpecError(f"{source}: key 'population[{k}].learner': {err.args[0]}") from None
             except (TypeError, ValueError) as err:
@@ -258,28 +263,28 @@ def validate(spec: StudySpec, runs: list[RunConfig], source: str = "<study>") ->
                     f"{source}: key 'population[{k}].params' ({where}): {err}"
                 ) from None
         try:
-            build_and_bind(factory, run, learners)
+            _bind_once(factory, Population(groups), run.run)
         except Exception as err:  # any failure here is a spec error: report it, run nothing
             raise SpecError(f"{source}: {where}: {type(err).__name__}: {err}") from None
 
 
-def build_and_bind(factory: Any, run: RunConfig, learners: list[Any]) -> None:
-    """Build the model once and bind the population to it (the dry run of :func:`validate`)."""
-    from socialrl.mesa_compat import release_model
-    from socialrl.population import Group, Population
+def make_group(config: GroupConfig) -> Group:
+    """A group of a run's population: its learner built from the registered name and params."""
+    learner = registry.make_learner(config.learner, config.params)
+    return Group(learner, role=config.role, agents=config.agents, name=config.name)
 
+
+def build_population(groups: Sequence[GroupConfig]) -> Population:
+    """A run's population, unbound (the run binds it to its model)."""
+    return Population([make_group(g) for g in groups])
+
+
+def _bind_once(factory: Any, population: Population, settings: RunSettings) -> None:
+    """Build the model once and bind the population to it (the dry run of :func:`validate`)."""
     model = factory(np.random.default_rng(0))
     try:
-        population = Population(
-            [
-                Group(learner, role=g.role, agents=g.agents, name=g.name)
-                for learner, g in zip(learners, run.groups, strict=True)
-            ]
-        )
         population.bind(model, np.random.SeedSequence(0))
-        if run.run.get("stop_when_stable") is not None:
-            from socialrl.simulate import _stability_probe
-
-            _stability_probe(population)
+        if settings.stop_when_stable is not None:
+            stability_counters(population)  # raises for a population that cannot stop so
     finally:
         release_model(model)

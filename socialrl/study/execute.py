@@ -16,10 +16,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from socialrl import registry
-from socialrl.population import Group, Population
-from socialrl.simulate import simulate
-from socialrl.study.design import RunConfig
+from socialrl.run import run_simulation
+from socialrl.study.design import RunConfig, build_population
 from socialrl.study.store import RunOutcome
 
 __all__ = ["execute_run", "limit_threads"]
@@ -56,30 +54,14 @@ def execute_run(
         "started": started,
     }
     try:
-        population = Population(
-            [
-                Group(
-                    registry.make_learner(g.learner, g.params),
-                    role=g.role,
-                    agents=g.agents,
-                    name=g.name,
-                )
-                for g in config.groups
-            ]
-        )
-        run = config.run
-        total = run.get("steps") or 0
+        total = config.run.steps or 0
         report = None if progress is None else (lambda t: progress(config.run_id, t, total))
-        results = simulate(
+        results = run_simulation(
             config.model,
             config.model_params,
-            population,
-            steps=run.get("steps"),
-            episodes=run.get("episodes"),
+            build_population(config.groups),
+            config.run,
             seed=config.seed,
-            record_every=run.get("record_every", 100),
-            snapshot_every=run.get("snapshot_every"),
-            stop_when_stable=run.get("stop_when_stable"),
             progress=report,
         )
     except Exception as err:  # a failed run is data: recorded, not raised

@@ -4,7 +4,8 @@
 has one row per run (status, seed, parameters, timings, final metrics, error) and whose
 ``steps``, ``episodes`` and ``agents`` tables stack the finished runs' tables with ``run_id``,
 ``seed`` and the swept parameters as columns — ready for ``groupby``. :meth:`summary`
-aggregates a metric per run, then across seeds: mean, s.d., n and a 95% confidence interval.
+aggregates a metric per run, then across seeds: mean, s.d., n and a 95% confidence interval
+(:mod:`socialrl.statistics`, the statistics the app shows too).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialrl.results import TABLES, atomic_write
+from socialrl.results import atomic_write
+from socialrl.statistics import summarize
 from socialrl.study.design import expand
 from socialrl.study.spec import StudySpec
 from socialrl.study.store import StudyStore
+from socialrl.study.tables import stack_runs
 
-__all__ = ["StudyResults", "load_results", "summarize"]
+__all__ = ["StudyResults", "load_results"]
 
 
 def load_results(path: str | Path) -> StudyResults:
@@ -101,6 +104,11 @@ class StudyResults:
         return [c for c in self.runs.columns if c.split(".")[0] in ("model", "population", "run")]
 
     @property
+    def key_columns(self) -> list[str]:
+        """The per-run columns every stacked table carries after its own columns."""
+        return ["replication", "seed", *self.parameter_columns]
+
+    @property
     def table_names(self) -> list[str]:
         """``steps``, ``episodes``, ``agents`` and the model's extra tables (e.g. ``markets``)."""
         return self.store.table_names()
@@ -108,29 +116,25 @@ class StudyResults:
     def table(self, name: str) -> pd.DataFrame:
         """A table of every finished run, with ``run_id``, ``seed`` and parameters as columns.
 
+        Read by :func:`~socialrl.study.tables.stack_runs`, the loader the app uses too.
+
         Raises:
             KeyError: for a name that no finished run wrote, listing the tables there are.
+            OSError: a finished run's file is missing or cannot be read (the app leaves such
+                runs out and says so; here a table never silently lacks a run).
 
         """
         names = self.table_names
         if name not in names:
             raise KeyError(f"unknown table {name!r}; tables: {', '.join(names)}")
         done = self.runs[self.runs["status"] == "done"]
-        parts = []
-        for run_id in done["run_id"]:
-            if (
-                name not in TABLES
-                and not (self.store.runs_dir / run_id / f"{name}.parquet").exists()
-            ):
-                continue  # an extra table this run did not write
-            part = self.store.read_table(run_id, name)
-            part.insert(0, "run_id", run_id)
-            parts.append(part)
-        if not parts:
-            return pd.DataFrame(columns=["run_id"])
-        stacked = pd.concat(parts, ignore_index=True)
-        keys = done[["run_id", "replication", "seed", *self.parameter_columns]]
-        return stacked.merge(keys, on="run_id", how="left")
+        stacked = stack_runs(self.store, done, name, self.key_columns, categorical=False)
+        if stacked.unreadable:
+            raise OSError(
+                f"{len(stacked.unreadable)} finished run(s) of {self.name!r} have no readable "
+                f"{name} table: " + "; ".join(stacked.unreadable)
+            )
+        return stacked.frame
 
     @cached_property
     def steps(self) -> pd.DataFrame:
@@ -157,7 +161,9 @@ class StudyResults:
     ) -> pd.DataFrame:
         """Aggregate ``value`` per run (``per_run``), then across seeds per ``by`` group.
 
-        ``by`` defaults to the swept parameters. See :func:`summarize`.
+        ``by`` defaults to the swept parameters; ``by=[]`` gives one row (``group`` "all")
+        and ``by=["run_id"]`` each run's own value. See
+        :func:`socialrl.statistics.summarize`.
         """
         return summarize(self.table(table), value, self.swept if by is None else by, per_run)
 
@@ -175,30 +181,3 @@ class StudyResults:
             else:
                 paths.append(atomic_write(target, lambda p, f=frame: f.to_parquet(p, index=False)))
         return paths
-
-
-def summarize(
-    frame: pd.DataFrame, value: str, by: list[str], per_run: str = "mean"
-) -> pd.DataFrame:
-    """Across-seed statistics of a per-run aggregate.
-
-    Each run contributes one number (``per_run`` of ``value`` over its rows: ``"mean"``,
-    ``"last"``, ``"max"``, …), so runs with more rows do not weigh more; then per ``by``
-    group: ``mean``, ``sd``, ``n`` and the 95% confidence interval of the mean (Student t).
-
-    Raises:
-        KeyError: naming a missing column and the columns there are.
-
-    """
-    from scipy import stats  # imported here: it takes a second, and few callers need it
-
-    missing = [c for c in [value, *by] if c not in frame.columns]
-    if missing:
-        raise KeyError(f"no column {missing}; columns: {', '.join(map(str, frame.columns))}")
-    per = frame.groupby(["run_id", *by], dropna=False)[value].agg(per_run).reset_index()
-    grouped = per.groupby(by, dropna=False)[value] if by else per[value].groupby(lambda _: "all")
-    out = grouped.agg(mean="mean", sd="std", n="count")
-    half = stats.t.ppf(0.975, np.maximum(out["n"] - 1, 1)) * out["sd"] / np.sqrt(out["n"])
-    out["ci95_low"] = out["mean"] - half.where(out["n"] > 1)
-    out["ci95_high"] = out["mean"] + half.where(out["n"] > 1)
-    return out.reset_index()

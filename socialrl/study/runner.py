@@ -84,16 +84,16 @@ def run_study(
     executor = make_backend(backend, workers, address) if isinstance(backend, str) else backend
     store = StudyStore(Path(out) / spec.name)
     counts = {"done": 0, "failed": 0}
+    run_ids = [r.run_id for r in runs]
+
+    def write_manifest() -> None:  # at the start, and again with the end time
+        store.write_manifest(spec.to_dict(), source, run_ids=run_ids, backend=executor.name)
+
     with StudyLock(store.dir):
         if not resume:
             store.reset()
         store.clean_temporary()
-        store.write_manifest(
-            spec.to_dict(),
-            source,
-            run_ids=[r.run_id for r in runs],
-            backend=getattr(executor, "name", type(executor).__name__),
-        )
+        write_manifest()
         finished = store.finished()
         todo = [r for r in runs if r.run_id not in finished]
         if on_start is not None:
@@ -106,12 +106,7 @@ def run_study(
                 on_outcome(outcome)
 
         executor.run(todo, record, on_progress, store)
-        store.write_manifest(
-            spec.to_dict(),
-            source,
-            run_ids=[r.run_id for r in runs],
-            backend=getattr(executor, "name", type(executor).__name__),
-        )
+        write_manifest()
     return StudyReport(
         path=store.dir,
         total=len(runs),

@@ -42,10 +42,11 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
+from socialrl.run.settings import RunSettings
+
 __all__ = [
     "GroupSpec",
     "ModelSpec",
-    "RunSettings",
     "SpecError",
     "StudySpec",
     "SweepSpec",
@@ -131,32 +132,6 @@ class SweepSpec(_Strict):
     points: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class RunSettings(_Strict):
-    """How long each run lasts and what it records.
-
-    Attributes:
-        steps: Steps per run (with ``episodes``: a cap).
-        episodes: Run until every agent has finished this many episodes.
-        record_every: A ``steps`` row every this many steps.
-        snapshot_every: Per-agent ``agents`` rows every this many steps (always at the end).
-        stop_when_stable: Stop once every learner's greedy policy has been unchanged for this
-            many consecutive steps.
-
-    """
-
-    steps: PositiveInt | None = None
-    episodes: PositiveInt | None = None
-    record_every: PositiveInt = 100
-    snapshot_every: PositiveInt | None = None
-    stop_when_stable: PositiveInt | None = None
-
-    @model_validator(mode="after")
-    def _has_length(self) -> RunSettings:
-        if self.steps is None and self.episodes is None:
-            raise ValueError("give the runs a length: steps and/or episodes")
-        return self
-
-
 class StudySpec(_Strict):
     """A whole study: model, population, sweep, replications, run settings.
 
@@ -168,7 +143,8 @@ class StudySpec(_Strict):
         model: The model.
         population: One or more groups (learners for agents).
         sweep: What varies.
-        run: Run length and recording.
+        run: Run length and recording (:class:`~socialrl.run.settings.RunSettings`, the type the
+            run loop reads).
 
     """
 

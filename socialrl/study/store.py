@@ -177,12 +177,16 @@ class StudyStore:
             shutil.rmtree(p, ignore_errors=True)
         return len(stale)
 
-    def read_table(self, run_id: str, name: str) -> pd.DataFrame:
-        """One table of one finished run (a standard table or one of the model's extra ones)."""
-        path = self.runs_dir / run_id / f"{name}.parquet"
-        if name not in TABLES and (not _is_table_name(name) or not path.exists()):
-            raise KeyError(f"unknown table {name!r}; tables: {', '.join(self.table_names())}")
-        return pd.read_parquet(path)
+    def table_path(self, run_id: str, name: str) -> Path:
+        """Where a run keeps one of its tables (a standard one or one of the model's extra ones).
+
+        Raises:
+            ValueError: for a name that is not a table's (names become file names).
+
+        """
+        if name not in TABLES:
+            check_table_name(name)
+        return self.runs_dir / run_id / f"{name}.parquet"
 
     def table_names(self) -> list[str]:
         """The standard tables, then every extra table some finished run wrote."""

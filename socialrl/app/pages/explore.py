@@ -21,6 +21,7 @@ import streamlit as st
 from socialrl.app import charts, derived, stats, ui
 from socialrl.app.data import Study, StudyError
 from socialrl.app.labels import column_label
+from socialrl.statistics import across_runs
 
 #: Per-run aggregate shown first, per table (the last step of a learning curve; the mean
 #: over episodes or markets, which are replications within a run).
@@ -120,7 +121,7 @@ def final_values(
         st.plotly_chart(
             charts.distribution_figure(runs, y, colour, title), key="explore_distribution"
         )
-        summary = stats.across_runs(runs, y, by)
+        summary = across_runs(runs, y, by)
         summary = summary.rename(columns={c: column_label(c) for c in by})
         st.dataframe(summary, hide_index=True, width="stretch")
     with rows_tab:

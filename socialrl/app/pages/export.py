@@ -8,6 +8,7 @@ not written into the page in advance).
 from __future__ import annotations
 
 import io
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -75,6 +76,13 @@ def _parquet(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+#: Download formats: file suffix → (button label, MIME type, encoder).
+FORMATS = {
+    "csv": ("CSV", "text/csv", _csv),
+    "parquet": ("Parquet", "application/vnd.apache.parquet", _parquet),
+}
+
+
 def render() -> None:
     """The Export page."""
     st.title("Export")
@@ -95,27 +103,19 @@ def render() -> None:
     runs = filtered["run_id"].nunique() if "run_id" in filtered.columns else 0
     st.markdown(f"**{len(filtered):,}** of {len(frame):,} rows · {runs} runs")
     stem = f"{info['folder'] if info['folder'] != '.' else info['name']}_{table}"
-    a, b, _ = st.columns([1, 1, 2])
-    with a:
-        st.download_button(
-            "Download CSV",
-            data=lambda: _csv(filtered),
-            file_name=f"{stem}.csv",
-            mime="text/csv",
-            on_click="ignore",
-            icon=":material/download:",
-            key="export_csv",
-        )
-    with b:
-        st.download_button(
-            "Download Parquet",
-            data=lambda: _parquet(filtered),
-            file_name=f"{stem}.parquet",
-            mime="application/vnd.apache.parquet",
-            on_click="ignore",
-            icon=":material/download:",
-            key="export_parquet",
-        )
+    for column, (fmt, (label, mime, encode)) in zip(
+        st.columns([1, 1, 2]), FORMATS.items(), strict=False
+    ):
+        with column:
+            st.download_button(
+                f"Download {label}",
+                data=partial(encode, filtered),
+                file_name=f"{stem}.{fmt}",
+                mime=mime,
+                on_click="ignore",
+                icon=":material/download:",
+                key=f"export_{fmt}",
+            )
     st.dataframe(filtered.head(PREVIEW_ROWS), hide_index=True, width="stretch")
     if len(filtered) > PREVIEW_ROWS:
         st.caption(f"Preview: the first {PREVIEW_ROWS} rows; the files hold all of them.")

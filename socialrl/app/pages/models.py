@@ -1,6 +1,7 @@
 """Model views: the pictures each model's researchers look for (see :mod:`socialrl.app.views`).
 
-The view is chosen by the study's model name; a model without a view is pointed to Explore.
+The view is the one the study's model declares in its plugin; a model without a view is
+pointed to Explore.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import streamlit as st
 
 from socialrl.app import ui
 from socialrl.app.data import StudyError
-from socialrl.app.views import VIEWS, view_for
+from socialrl.app.views import view_for, viewed_models
 
 
 def render() -> None:
@@ -23,8 +24,8 @@ def render() -> None:
     if view is None:
         st.title("Model views")
         st.info(
-            f"There is no view for model {info['model']!r} yet (views: {', '.join(VIEWS)}); "
-            "the Explore page draws any study."
+            f"There is no view for model {info['model']!r} yet (views: "
+            f"{', '.join(viewed_models())}); the Explore page draws any study."
         )
         return
     st.title(view.TITLE)

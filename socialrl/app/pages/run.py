@@ -1,7 +1,7 @@
 """Run: configure a small study, launch it with a progress bar, find it under Studies.
 
-The page builds an ordinary study spec (:class:`socialrl.study.StudySpec`: a registered model
-and learner, their parameters, one swept parameter, seeds, a length) and hands it to
+The page builds an ordinary study spec (:class:`socialrl.study.StudySpec`: a model from a plugin
+and a learner, their parameters, one swept parameter, seeds, a length) and hands it to
 :func:`socialrl.run_study` in this process (sequential backend), writing below the results
 folder like ``socialrl run``. It is meant for small studies — at most ``MAX_RUNS`` runs of
 ``MAX_STEPS`` steps; larger ones belong in a study file run from the command line.
@@ -25,25 +25,27 @@ from socialrl.study import SpecError, StudyLockedError, StudySpec, parse_study, 
 
 MAX_RUNS = 50
 MAX_STEPS = 200_000
-#: Fixed parameters the form starts from, per model and learner (small and quick).
-MODEL_PRESETS: dict[str, dict[str, Any]] = {
-    "maze": {"layout": "dyna", "n_walkers": 4, "max_episode_steps": 200},
-}
-LEARNER_PRESETS: dict[str, dict[str, Any]] = {
-    "q_learning": {"alpha": 0.5, "gamma": 0.95},
-    "dyna_q": {"alpha": 0.5, "gamma": 0.95, "planning_steps": 10},
-}
 NONE = "(none: replications only)"
 
 
 def parameters(target: str, kind: str) -> list[str]:
     """Constructor parameters of a registered model or learner (what a sweep may vary)."""
-    table = registry.MODELS if kind == "model" else registry.LEARNERS
     try:
-        cls = registry.load(table[target])
-    except (ImportError, AttributeError):
+        cls = registry.resolve_model(target) if kind == "model" else registry.learner_class(target)
+    except (ImportError, KeyError):
         return []
     return [p for p in inspect.signature(cls).parameters if p not in ("self", "rng")]
+
+
+def presets(model: str, learner: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The model and learner parameters the form starts from (small and quick).
+
+    They are the model plugin's: its presets, and those it gives this learner (or none).
+    """
+    plugin = registry.plugin_for(model)
+    if plugin is None:
+        return {}, {}
+    return dict(plugin.presets), dict(plugin.learner_presets.get(learner, {}))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -210,15 +212,17 @@ def render() -> None:
         f"At most {MAX_RUNS} runs of {MAX_STEPS:,} steps, in this process; results go to "
         f"`{ui.current_root()}`. Larger studies: write a study file and `socialrl run` it."
     )
-    models = sorted(registry.MODELS)
-    learners = sorted(registry.LEARNERS)
+    models = registry.model_names()
+    learners = sorted(registry.learner_targets())
     a, b = st.columns(2)
     with a:
-        model = st.selectbox("Model", models, index=models.index("maze"), key="run_model")
+        first = models.index("maze") if "maze" in models else 0
+        model = st.selectbox("Model", models, index=first, key="run_model")
     with b:
         learner = st.selectbox(
             "Learner", learners, index=learners.index("q_learning"), key="run_learner"
         )
+    model_preset, learner_preset = presets(model, learner)
     sweepable = [f"model.{p}" for p in parameters(model, "model")] + [
         f"learner.{p}" for p in parameters(learner, "learner")
     ]
@@ -228,14 +232,14 @@ def render() -> None:
         with c:
             model_params = st.text_area(
                 "Model parameters (JSON)",
-                value=json.dumps(MODEL_PRESETS.get(model, {})),
+                value=json.dumps(model_preset),
                 key=f"run_model_params_{model}",
             )
         with d:
             learner_params = st.text_area(
                 "Learner parameters (JSON)",
-                value=json.dumps(LEARNER_PRESETS.get(learner, {})),
-                key=f"run_learner_params_{learner}",
+                value=json.dumps(learner_preset),
+                key=f"run_learner_params_{model}_{learner}",
             )
         e, f = st.columns(2)
         with e:

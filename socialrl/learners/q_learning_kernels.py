@@ -6,8 +6,9 @@ three index arrays) and small-axis reductions, ~500 ns per agent-step; as one co
 is a few nanoseconds. The loops below are written once and used by :class:`QLearning` on every
 model, so there is no special-cased copy of the simulation anywhere.
 
-Large populations with a table per agent run the ``*_parallel`` variants on all cores (agents
-are independent, so the result is the same); shared tables keep the sequential loop.
+Each batch loop is written once, with ``prange``, and compiled twice (:func:`serial_and_parallel`):
+large populations with a table per agent run the ``parallel`` variant on all cores (agents are
+independent, so the result is the same); shared tables keep the ``serial`` one.
 
 Randomness stays outside: the caller draws uniforms from the learner's own
 ``numpy.random.Generator`` and passes them in, so results are reproducible from one seed and
@@ -18,8 +19,9 @@ The batch loops allocate nothing and are compiled without Numba's runtime (:func
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 from numba import njit, prange
@@ -27,12 +29,12 @@ from numba import njit, prange
 _F = TypeVar("_F", bound=Callable[..., object])
 
 __all__ = [
+    "SerialAndParallel",
     "batch_loop",
     "epsilon_greedy",
-    "epsilon_greedy_parallel",
     "greedy_actions",
     "q_update",
-    "q_update_parallel",
+    "serial_and_parallel",
 ]
 
 
@@ -43,11 +45,38 @@ def batch_loop(*, parallel: bool = False) -> Callable[[_F], _F]:
     reference-counted with an atomic increment and decrement per call, and LLVM does not
     remove the pairs around helpers that contain loops. Without it (``_nrt=False``) they are
     gone: measured, ``q_update`` takes 15–20% less time per agent on a 27 MB table, and the
-    session loop of :mod:`~socialrl.learners.tabular_sessions` 35% less (``perf`` had put a
+    session loop of :mod:`~socialrl.run.repeated_game_kernels` 35% less (``perf`` had put a
     third of its samples on the two atomic instructions). The price: such a loop cannot
     create arrays, so its callers pass in every scratch array.
     """
     return njit(cache=True, nogil=True, parallel=parallel, _nrt=False)  # type: ignore[call-overload]
+
+
+class SerialAndParallel(NamedTuple, Generic[_F]):
+    """One batch loop compiled twice: ``serial`` (one core) and ``parallel`` (all cores)."""
+
+    serial: _F
+    parallel: _F
+
+    def pick(self, parallel: bool) -> _F:
+        """The variant to run: ``parallel`` only where iterations never share a table."""
+        return self.parallel if parallel else self.serial
+
+
+def serial_and_parallel(fn: _F) -> SerialAndParallel[_F]:
+    """Compile a loop written with ``prange`` as a serial and a parallel :func:`batch_loop`.
+
+    Outside ``parallel=True`` Numba reads ``prange`` as ``range``, so one body serves both and
+    they cannot drift apart. The parallel twin is a copy of the function under its own name:
+    Numba's on-disk cache is keyed by the function's qualified name, and two variants of one
+    function would otherwise overwrite each other's cached machine code.
+    """
+    twin = types.FunctionType(
+        fn.__code__, fn.__globals__, f"{fn.__name__}_parallel", fn.__defaults__, fn.__closure__
+    )
+    twin.__qualname__ = f"{fn.__qualname__}_parallel"
+    twin.__doc__ = fn.__doc__
+    return SerialAndParallel(batch_loop()(fn), batch_loop(parallel=True)(twin))  # type: ignore[arg-type]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -149,7 +178,7 @@ def _td_update_with(
     return td
 
 
-@batch_loop()
+@serial_and_parallel
 def epsilon_greedy(
     q: np.ndarray,
     tables: np.ndarray,
@@ -166,20 +195,6 @@ def epsilon_greedy(
     Given the branch, each rescaled number is again uniform on [0, 1), so one draw per agent
     gives exactly the distribution of three independent ones.
     """
-    for i in range(states.shape[0]):
-        out[i] = _choose(q, tables[i], states[i], epsilon, u[i])
-
-
-@batch_loop(parallel=True)
-def epsilon_greedy_parallel(
-    q: np.ndarray,
-    tables: np.ndarray,
-    states: np.ndarray,
-    epsilon: float,
-    u: np.ndarray,
-    out: np.ndarray,
-) -> None:  # pragma: no cover - compiled
-    """:func:`epsilon_greedy` on all cores (same result: agents are independent)."""
     for i in prange(states.shape[0]):
         out[i] = _choose(q, tables[i], states[i], epsilon, u[i])
 
@@ -224,7 +239,7 @@ def _update_agent(
     stable[i] = stable[i] + 1 if _first_argmax(q, k, s) == before else 0
 
 
-@batch_loop()
+@serial_and_parallel
 def q_update(
     q: np.ndarray,
     tables: np.ndarray,
@@ -245,42 +260,9 @@ def q_update(
     another, exactly as sequential learners would. TD errors go to ``td`` (NaN for inactive
     agents); ``stable[i]`` counts agent ``i``'s consecutive updates that left its greedy action
     in the visited state unchanged (the convergence rule of Calvano et al. 2020: only the
-    visited cell changes, so only its greedy action can).
+    visited cell changes, so only its greedy action can). Run ``parallel`` only where every
+    agent has a table of its own (no races).
     """
-    for i in range(states.shape[0]):
-        _update_agent(
-            q,
-            tables,
-            states,
-            actions,
-            rewards,
-            next_states,
-            terminated,
-            active,
-            alpha,
-            gamma,
-            td,
-            stable,
-            i,
-        )
-
-
-@batch_loop(parallel=True)
-def q_update_parallel(
-    q: np.ndarray,
-    tables: np.ndarray,
-    states: np.ndarray,
-    actions: np.ndarray,
-    rewards: np.ndarray,
-    next_states: np.ndarray,
-    terminated: np.ndarray,
-    active: np.ndarray,
-    alpha: float,
-    gamma: float,
-    td: np.ndarray,
-    stable: np.ndarray,
-) -> None:  # pragma: no cover - compiled
-    """:func:`q_update` on all cores — only for agents with a table each (no races)."""
     for i in prange(states.shape[0]):
         _update_agent(
             q,

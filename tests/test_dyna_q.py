@@ -12,8 +12,10 @@ import pytest
 from socialrl_models.maze import MazeModel
 
 from socialrl import QLearning, simulate
+from socialrl.capabilities import LearnedModel, StabilityTracking, TabularValues
 from socialrl.learners.base import load_state, save_state
-from socialrl.learners.dyna import DynaQ, _greedy_changed
+from socialrl.learners.dyna_q import DynaQ, DynaQConfig
+from socialrl.learners.dyna_q_kernels import _greedy_changed
 from socialrl.registry import make_learner
 from tests.contracts import LearnerContract
 
@@ -151,7 +153,7 @@ def test_shared_model_pools_the_group_and_plans_per_agent() -> None:
     step(dyna, 0, 1, 1.0, 2, True)
     assert dyna.q.shape == (1, 3, 2)
     assert dyna.q[0, 0, 1] == pytest.approx(1 - 0.5**9)
-    assert dyna.model_visits[0, 0, 1] == 3 and dyna.n_observed.tolist() == [1]
+    assert dyna.model.visits[0, 0, 1] == 3 and dyna.model.n_observed.tolist() == [1]
     assert dyna.diagnostics()["planning_updates"] == 6.0
     pd.testing.assert_frame_equal(dyna.learned_model(0), dyna.learned_model(2))
 
@@ -264,7 +266,7 @@ def test_mask_keeps_idle_agents_out_of_model_and_planning() -> None:
         mask=np.array([True, False]),
     )
     assert dyna.q[0, 0, 1] == pytest.approx(0.875) and (dyna.q[1] == 0).all()
-    assert dyna.n_observed.tolist() == [1, 0] and dyna.model_visits[1].sum() == 0
+    assert dyna.model.n_observed.tolist() == [1, 0] and dyna.model.visits[1].sum() == 0
     assert dyna.learned_model(1).empty
     assert dyna.diagnostics()["planning_updates"] == 2.0
 
@@ -292,7 +294,7 @@ def test_learned_model_table_and_arrays() -> None:
         "visits": [1, 2],
     }
     assert dyna.observed_pairs(1).tolist() == [[3, 1], [0, 0]]  # in the order first seen
-    assert dyna.model_next_state[1, 2, 0] == -1  # never observed
+    assert dyna.model.slot[1, 2, 0] == -1  # never observed
     assert dyna.diagnostics()["observed_pairs"] == 2.0
     with pytest.raises(IndexError, match=r"agent must lie in \[0, 2\)"):
         dyna.learned_model(agent=2)
@@ -312,7 +314,7 @@ def test_learned_model_is_the_true_maze_dynamics_on_visited_pairs() -> None:
         np.testing.assert_array_equal(table["reward"], rewards[s, a])
         np.testing.assert_array_equal(table["terminated"], mdp.terminal[mdp.next_state[s, a]])
         assert not mdp.terminal[s].any()  # walkers restart on entering the goal
-    assert learner.model_visits.sum() == learner.t * DYNA_MAZE["n_walkers"]
+    assert learner.model.visits.sum() == learner.t * DYNA_MAZE["n_walkers"]
 
 
 def mean_lengths(planning_steps: int, seed: int, episodes: int = 10) -> pd.Series:
@@ -421,7 +423,8 @@ def test_bad_q_learning_hyperparameters_are_named(kwargs: dict[str, Any], match:
 def test_options_inspection_and_binding() -> None:
     n_from_numpy: Any = np.int64(3)  # e.g. read from a sweep grid
     dyna = DynaQ(planning_steps=n_from_numpy, init=1.0, epsilon={"kind": "exponential", "beta": 1})
-    assert dyna.planning_steps == 3 and DynaQ(planning_steps=4.0).planning_steps == 4  # type: ignore[arg-type]
+    assert dyna.config.planning_steps == 3
+    assert DynaQ(planning_steps=4.0).config.planning_steps == 4  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="bound"):
         dyna.act(np.zeros(2, dtype=np.int64))
     with pytest.raises(RuntimeError, match="bound"):
@@ -437,7 +440,16 @@ def test_options_inspection_and_binding() -> None:
 
 
 def test_built_by_import_path_like_a_registered_learner() -> None:
-    learner = make_learner("socialrl.learners.dyna:DynaQ", {"planning_steps": 7, "alpha": 0.2})
-    assert isinstance(learner, DynaQ) and learner.planning_steps == 7
+    learner = make_learner("socialrl.learners.dyna_q:DynaQ", {"planning_steps": 7, "alpha": 0.2})
+    assert isinstance(learner, DynaQ) and isinstance(learner.config, DynaQConfig)
+    assert learner.config.planning_steps == 7 and learner.config.alpha == 0.2
     with pytest.raises(TypeError, match="takes no parameter 'n'"):
-        make_learner("socialrl.learners.dyna:DynaQ", {"n": 7})
+        make_learner("socialrl.learners.dyna_q:DynaQ", {"n": 7})
+
+
+def test_declares_its_abilities() -> None:
+    dyna = bound(DynaQ(shared=True), n=3)
+    assert dyna.learns
+    for ability in (TabularValues, StabilityTracking, LearnedModel):
+        assert isinstance(dyna, ability), ability
+    assert dyna.q_values() is dyna.q and dyna.table_of(2) == 0

@@ -23,6 +23,7 @@ from socialrl.app import charts, derived, stats
 from socialrl.app.data import Study
 from socialrl.app.labels import column_label
 from socialrl.app.views.common import pick_run, table_or_message
+from socialrl.statistics import ci_half_width
 
 TITLE = "Pricing: price paths, profit gain Δ, impulse response"
 FIRMS = {0: "deviating firm", 1: "rival"}
@@ -148,7 +149,7 @@ def impulse_section(study: Study) -> None:
         market_run=impulse["run_id"].astype(str) + "/" + impulse["market"].astype(str)
     )
     grouped = frame.groupby(["firm", "tau"])["price"].agg(["mean", "std", "count"]).reset_index()
-    half = stats.ci_half_width(grouped["std"], grouped["count"])
+    half = ci_half_width(grouped["std"], grouped["count"])
     fig = go.Figure()
     for k, (firm, part) in enumerate(grouped.groupby("firm")):
         colour = charts.COLOURS[k % len(charts.COLOURS)]

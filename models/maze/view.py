@@ -22,13 +22,20 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from socialrl_models.maze.analysis import greedy_path, layout_from_policy, maze_mdp, optimal_policy
-from socialrl_models.maze.theory import ACTION_NAMES, ACTIONS
 
 from socialrl.app import charts
 from socialrl.app.data import Study
 from socialrl.app.labels import column_label
 from socialrl.app.views.common import param, pick_run, table_or_message
+
+from .layouts import layout_from_policy
+from .theory import (
+    ACTION_NAMES,
+    ACTIONS,
+    greedy_path,
+    maze_mdp,
+    optimal_policy,
+)
 
 TITLE = "Maze: learned policy, optimal policy, learned model"
 WALL = "#3b3b3b"

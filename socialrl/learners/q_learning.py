@@ -11,7 +11,7 @@ with no bootstrap (``max_a' Q(s', ·) := 0``) when ``s'`` is terminal. A truncat
 
 Exploration is ε-greedy with a schedule (:mod:`socialrl.learners.schedules`); ties between
 equally good actions are broken uniformly at random so that an untrained table does not always
-pick action 0. The per-agent loops are compiled once (:mod:`socialrl.learners.tabular_kernels`);
+pick action 0. The per-agent loops are compiled once (:mod:`socialrl.learners.q_learning_kernels`);
 the learner draws their random numbers from its own generator.
 """
 
@@ -19,30 +19,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
+from socialrl.capabilities import InitialValues
 from socialrl.learners.base import (
     Checkpointing,
     rng_state_array,
     set_rng_state,
 )
+from socialrl.learners.q_learning_kernels import epsilon_greedy, greedy_actions, q_update
 from socialrl.learners.schedules import Schedule, as_schedule
-from socialrl.learners.tabular_kernels import (
-    epsilon_greedy,
-    epsilon_greedy_parallel,
-    greedy_actions,
-    q_update,
-    q_update_parallel,
-)
 
 #: Groups at least this large, with a table per agent, use the multi-core kernels (below it,
 #: starting threads costs more than it saves).
 PARALLEL_MIN_AGENTS = 4096
 
-__all__ = ["QLearning", "QLearningConfig", "bellman_targets"]
+__all__ = ["QKernelView", "QLearning", "QLearningConfig", "bellman_targets"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,6 +86,42 @@ def bellman_targets(
     return np.where(terminated, reward, reward + gamma * q_next_max)
 
 
+class QKernelView(NamedTuple):
+    """A Q-learner's state as compiled code reads and writes it (see :meth:`QLearning.kernel_view`).
+
+    The arrays and the generator are the learner's own, not copies: code that plays periods
+    for the learner (:mod:`socialrl.run.repeated_game`) updates them in place, draws its
+    exploration uniforms from ``rng`` in the order :meth:`QLearning.act` would, and then
+    advances the learner's step count ``t`` by the periods played.
+
+    Attributes:
+        q: The Q tables ``float64[tables, S, A]``.
+        rows: The table of each agent of the group, ``int64[n]``.
+        td: The TD error of each agent's last update, ``float64[n]`` (NaN: no update).
+        stable: Consecutive updates without a change of greedy action, ``int64[n]``.
+        tracking: Whether ``stable`` is being counted (:meth:`QLearning.stable_steps`).
+        rng: The generator that exploration draws from.
+        alpha: Learning rate.
+        gamma: Discount factor.
+        epsilon: The exploration schedule.
+        shared: One table for the whole group.
+        t: Steps taken so far (the schedule's clock).
+
+    """
+
+    q: np.ndarray
+    rows: np.ndarray
+    td: np.ndarray
+    stable: np.ndarray
+    tracking: bool
+    rng: np.random.Generator
+    alpha: float
+    gamma: float
+    epsilon: Schedule
+    shared: bool
+    t: int
+
+
 class QLearning(Checkpointing):
     """A population of tabular Q-learners (see the module docstring).
 
@@ -106,6 +137,7 @@ class QLearning(Checkpointing):
     """
 
     name = "q_learning"
+    learns = True
 
     def __init__(
         self,
@@ -127,6 +159,7 @@ class QLearning(Checkpointing):
         self._rows = np.zeros(0, dtype=np.int64)
         self._rng = np.random.default_rng(0)
         self._all_active = np.ones(0, dtype=np.bool_)
+        self._uniforms = np.zeros(0)
         self._td = np.zeros(0)
         self.stable = np.zeros(0, dtype=np.int64)
         self._track_stable = False
@@ -158,6 +191,7 @@ class QLearning(Checkpointing):
             else np.arange(n_agents, dtype=np.int64)
         )
         self._all_active = np.ones(n_agents, dtype=np.bool_)
+        self._uniforms = np.empty(n_agents)  # act's draws; only the kernel reads them
         self._td = np.full(n_agents, np.nan)
         #: Per agent: consecutive updates that left the greedy action of the visited state as
         #: it was (a policy is "stable for K steps" when this reaches K).
@@ -172,23 +206,23 @@ class QLearning(Checkpointing):
         """Take initial values from the model (``init="model"``; called by the population).
 
         Args:
-            model: The model the group lives in; it must offer ``initial_values(role, gamma)``,
-                an array that broadcasts to ``[n_agents of role, S, A]``.
+            model: The model the group lives in; it must propose values
+                (:class:`~socialrl.capabilities.InitialValues`): an array that broadcasts to
+                ``[n_agents of role, S, A]``.
             role: The group's role.
             index: The group's slots in the role (None: all of them).
 
         """
         if not self._awaits_model:
             return
-        propose = getattr(model, "initial_values", None)
-        if propose is None:
+        if not isinstance(model, InitialValues):
             raise TypeError(
                 f"QLearning(init='model'): {type(model).__name__} proposes no initial values "
                 "(it has no initial_values(role, gamma) method); give init a number or an array"
             )
         n_role = model.roles[role].n_agents
         values = np.broadcast_to(
-            np.asarray(propose(role, self.config.gamma), dtype=np.float64),
+            np.asarray(model.initial_values(role, self.config.gamma), dtype=np.float64),
             (n_role, *self.q.shape[1:]),
         )
         mine = values if index is None else values[index]
@@ -216,9 +250,9 @@ class QLearning(Checkpointing):
     def act(self, obs: np.ndarray) -> np.ndarray:
         """ε-greedy actions (ties at random); advances the schedule by one step."""
         obs = self._check_obs(obs)
-        actions = np.empty(self.n_agents, dtype=np.int64)
-        choose = epsilon_greedy_parallel if self._parallel else epsilon_greedy
-        choose(self.q, self._rows, obs, self.epsilon, self._rng.random(obs.size), actions)
+        actions = np.empty(obs.shape[0], dtype=np.int64)
+        u = self._rng.random(out=self._uniforms)  # the same draws as random(n), no allocation
+        epsilon_greedy.pick(self._parallel)(self.q, self._rows, obs, self.epsilon, u, actions)
         self.t += 1
         return actions
 
@@ -243,15 +277,14 @@ class QLearning(Checkpointing):
 
         Agents sharing a table update it one after another in slot order.
         """
-        n = self.n_agents
-        update = q_update_parallel if self._parallel else q_update
-        update(
+        n = self._check_ready()
+        q_update.pick(self._parallel)(
             self.q,
             self._rows,
-            self._check_obs(obs),
+            _as(obs, np.int64, n, "observations"),
             _as(actions, np.int64, n, "actions"),
             _as(reward, np.float64, n, "reward"),
-            self._check_obs(next_obs),
+            _as(next_obs, np.int64, n, "next observations"),
             _as(terminated, np.bool_, n, "terminated"),
             self._all_active if mask is None else _as(mask, np.bool_, n, "mask"),
             self.config.alpha,
@@ -277,7 +310,37 @@ class QLearning(Checkpointing):
         self._track_stable = True
         return self.stable
 
+    def kernel_view(self) -> QKernelView:
+        """The learner's state for compiled code that plays whole periods for it.
+
+        The view holds the learner's own arrays and generator (see :class:`QKernelView`), so
+        what the compiled code writes is what the learner knows; take a fresh view for every
+        call (loading a checkpoint replaces the arrays).
+        """
+        c = self.config
+        return QKernelView(
+            q=self.q,
+            rows=self._rows,
+            td=self._td,
+            stable=self.stable,
+            tracking=self._track_stable,
+            rng=self._rng,
+            alpha=c.alpha,
+            gamma=c.gamma,
+            epsilon=c.epsilon,
+            shared=c.shared,
+            t=self.t,
+        )
+
     # ------------------------------------------------------------------ inspection
+    def q_values(self) -> np.ndarray:
+        """The Q tables ``float64[tables, S, A]`` (the learner's own array, not a copy)."""
+        return self.q
+
+    def table_of(self, agent: int) -> int:
+        """The table agent ``agent`` of the group uses (0 for every agent when shared)."""
+        return int(self._rows[agent])
+
     def greedy_table(self) -> np.ndarray:
         """Greedy action for every state, ``int64[n_tables, S]`` (the learned policy)."""
         return self.q.argmax(axis=2)
@@ -312,15 +375,19 @@ class QLearning(Checkpointing):
         set_rng_state(self._rng, state["rng"])
 
     # ------------------------------------------------------------------ helpers
-    def _check_obs(self, obs: np.ndarray) -> np.ndarray:
-        if not self._bound:
-            raise RuntimeError("QLearning must be bound to a group (bind) before it acts")
-        if self._awaits_model:
+    def _check_ready(self) -> int:
+        """The group size, once the learner is bound and initialised."""
+        if self._awaits_model or not self._bound:
+            if not self._bound:
+                raise RuntimeError("QLearning must be bound to a group (bind) before it acts")
             raise RuntimeError(
                 "QLearning(init='model') takes its initial values from the model when a "
                 "Population binds it; bind it through a Population (simulate does)"
             )
-        return _as(obs, np.int64, self.n_agents, "observations")
+        return int(self._rows.shape[0])
+
+    def _check_obs(self, obs: np.ndarray) -> np.ndarray:
+        return _as(obs, np.int64, self._check_ready(), "observations")
 
     def __repr__(self) -> str:
         c = self.config

@@ -1,35 +1,27 @@
-"""What pricing algorithms learned: greedy cycles, profit gains, impulse responses, summaries.
+"""What pricing algorithms learned: greedy cycles and impulse responses.
 
 Calvano et al. (2020) judge a converged session by where its greedy strategies lead: from the
 final state, the firms' greedy prices (no exploration) trace a path that ends in a cycle of
 price vectors; the profit gain Δ is measured on that cycle. Their impulse response asks *why*
 prices stay high: force one firm to undercut for one period and watch the rival punish, then
 both return to the high prices. Both are computed here for all markets at once from nothing
-but a function giving every firm's greedy action, so they work for any learner.
+but a function giving every firm's greedy action, so they work for any learner;
+:meth:`PricingModel.final_tables <socialrl_models.pricing.model.PricingModel.final_tables>`
+writes both as tables at the end of a run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pandas as pd
 
-__all__ = ["PUBLISHED", "Cycles", "greedy_cycles", "impulse_response", "study_summary"]
+__all__ = ["Cycles", "greedy_cycles", "impulse_response"]
 
 Play = Callable[[np.ndarray], np.ndarray]  # history [M, k, n] → actions [M, n]
 Advance = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (history, actions) → history
 Code = Callable[[np.ndarray], np.ndarray]  # history [M, k, n] → int64[M]
-
-#: Calvano et al. (2020) baseline results, as listed in ``shared/REFERENCES.md``.
-PUBLISHED = {
-    "delta_mean": 0.85,
-    "delta_sd": 0.11,
-    "converged_share": 1.0,
-    "convergence_periods_mean": 1.75e6,
-}
 
 
 @dataclass(frozen=True)
@@ -135,57 +127,3 @@ def impulse_response(
 def _where(mask: np.ndarray, new: np.ndarray, old: np.ndarray) -> np.ndarray:
     """Per-market choice between two histories ``[M, k, n]``."""
     return np.where(mask[:, None, None], new, old)
-
-
-def study_summary(results: Any) -> dict[str, pd.DataFrame]:
-    """A Calvano-style report of a pricing study, next to the published baseline.
-
-    ``outcomes``: for every swept setting, the profit gain Δ across markets (each market's Δ
-    is the mean over its firms, as in the paper), the share of converged markets and the mean
-    convergence time excluding the final stability window. ``impulse``: the average greedy
-    prices of the deviating firm and its rival around a forced deviation.
-
-    Args:
-        results: A :class:`socialrl.study.StudyResults` of a pricing study.
-
-    """
-    markets = results.table("markets")
-    by = results.swept
-    window = _stability_window(results)
-    per_market = markets.groupby(["run_id", "market", *by], dropna=False, as_index=False).agg(
-        delta=("delta", "mean"),
-        converged=("converged", "first"),
-        converged_at=("converged_at", "first"),
-        cycle_length=("cycle_length", "first"),
-    )
-    per_market["periods"] = np.where(
-        per_market["converged"], per_market["converged_at"] - window, np.nan
-    )
-    groups = per_market.groupby(by, dropna=False) if by else per_market.groupby(lambda _: "all")
-    outcomes = groups.agg(
-        markets=("delta", "size"),
-        delta_mean=("delta", "mean"),
-        delta_sd=("delta", "std"),
-        converged_share=("converged", "mean"),
-        periods_mean=("periods", "mean"),
-        cycle_1_share=("cycle_length", lambda c: float((c == 1).mean())),
-    ).reset_index()
-    if not by:
-        outcomes = outcomes.drop(columns="index")
-    outcomes["delta_published"] = PUBLISHED["delta_mean"]
-    outcomes["periods_published"] = PUBLISHED["convergence_periods_mean"]
-    impulse = results.table("impulse")
-    mean_path = impulse.groupby(["tau", "firm"])["price"].mean().unstack("firm")
-    table = pd.DataFrame({"tau": mean_path.index})
-    table["deviator_price"] = mean_path[0].to_numpy()
-    table["rival_price"] = mean_path.drop(columns=0).mean(axis=1).to_numpy()
-    first = markets.drop_duplicates("run_id")
-    table["p_nash"] = float(first["p_nash"].mean())
-    table["p_monopoly"] = float(first["p_monopoly"].mean())
-    return {"outcomes": outcomes, "impulse response (mean over markets)": table.head(16)}
-
-
-def _stability_window(results: Any) -> int:
-    """The study's convergence window (``run.stop_when_stable``; 0 if none)."""
-    value = results.spec.run.stop_when_stable
-    return int(value or 0)

@@ -1,19 +1,22 @@
-"""Turning coordination runs' tables into the numbers a researcher reports.
+"""What a coordination study found: did conventions form, how fast, and which one.
 
 Every run ends with its model's reporters in the last row of its ``steps`` table (action
 shares, coordination, clustering, the time to convention found online) and, when recorded with
 snapshots, its learners' greedy actions in the ``agents`` table. :func:`study_summary` reads
 both and answers, per swept setting: did a convention form, how fast, and which one was
-selected?
+selected? ``socialrl show`` prints it (the coordination plugin names it).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from socialrl.study import StudyResults
 
 __all__ = ["final_state", "study_summary"]
 
@@ -42,7 +45,7 @@ def final_state(steps: pd.DataFrame, agents: pd.DataFrame | None = None) -> pd.D
     return last
 
 
-def study_summary(results: Any) -> pd.DataFrame:
+def study_summary(results: StudyResults) -> pd.DataFrame:
     """Per swept setting: conventions reached, time to convention, selection, cooperation.
 
     Columns: the swept parameters (a swept ``game_params`` table becomes one column per
@@ -54,7 +57,7 @@ def study_summary(results: Any) -> pd.DataFrame:
     cooperation rate is the share of the cooperative action.)
 
     Args:
-        results: A :class:`socialrl.study.StudyResults` of a coordination study.
+        results: The study's results.
 
     """
     swept = list(results.swept)

@@ -1,0 +1,17 @@
+"""The maze, as the engine and the app know it (see :mod:`socialrl.plugins`)."""
+
+from socialrl.plugins import ModelPlugin
+
+PLUGIN = ModelPlugin(
+    name="maze",
+    model="socialrl_models.maze.model:MazeModel",
+    description="Walkers learning their way to a goal in a grid maze (the lecture's example)",
+    env_ids={"socialrl/Maze-v0": "socialrl_models.maze.env:MazeEnv"},
+    summary="socialrl_models.maze.summary:study_summary",
+    view="socialrl_models.maze.view",
+    presets={"layout": "dyna", "n_walkers": 4, "max_episode_steps": 200},
+    learner_presets={
+        "q_learning": {"alpha": 0.5, "gamma": 0.95},
+        "dyna_q": {"alpha": 0.5, "gamma": 0.95, "planning_steps": 10},
+    },
+)

@@ -1,0 +1,1 @@
+"""An example model package: gamblers learning which arm of a bandit pays."""

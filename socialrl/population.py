@@ -155,8 +155,8 @@ class Population:
                         out.reward,
                         out.next_obs,
                         out.terminated,
-                        truncated=out.truncated,
-                        mask=mask,
+                        out.truncated,
+                        mask,
                     )
                 else:
                     b.learner.learn(
@@ -165,8 +165,8 @@ class Population:
                         out.reward[i],
                         out.next_obs[i],
                         out.terminated[i],
-                        truncated=out.truncated[i],
-                        mask=None if mask is None else mask[i],
+                        out.truncated[i],
+                        None if mask is None else mask[i],
                     )
 
     def diagnostics(self) -> dict[str, float]:

@@ -216,3 +216,41 @@ def test_stable_counts_updates_that_keep_the_greedy_action() -> None:
     assert step(1, 4.0) == 0  # Q(0,1) = 2.1 > 1: the greedy action flips
     assert step(0, 1.0) == 1
     assert q.diagnostics()["stable_min"] == 1.0
+
+
+def test_kernel_view_holds_the_learners_own_state() -> None:
+    """Compiled code that plays for a learner writes what the learner then knows."""
+    q = bound(QLearning(alpha=0.5, epsilon=0.2, shared=True), n=3, states=4, actions=2)
+    q.stable_steps()
+    view = q.kernel_view()
+    assert view.q is q.q_values() and view.stable is q.stable and view.tracking
+    assert view.rows.tolist() == [0, 0, 0] and q.table_of(2) == 0 and view.shared
+    assert (view.alpha, view.gamma, view.t) == (0.5, 0.95, 0)
+    view.q[0, 1, 1] = 7.0
+    assert q.greedy(np.array([1, 1, 0]))[:2].tolist() == [1, 1]
+
+
+def test_serial_and_parallel_loops_are_one_body_with_one_result() -> None:
+    """Each batch loop is written once and compiled twice; agents with a table each get the
+    same Q tables, TD errors, stability counts and actions on one core or on all."""
+    from socialrl.learners.q_learning_kernels import epsilon_greedy, q_update
+
+    rng = np.random.default_rng(0)
+    n, states, actions = 500, 6, 3
+    start = np.round(rng.normal(size=(n, states, actions)), 1)  # rounded: many ties
+    tables = np.arange(n)
+    obs, nxt = rng.integers(states, size=n), rng.integers(states, size=n)
+    acts, reward = rng.integers(actions, size=n), rng.normal(size=n)
+    done, active = rng.random(n) < 0.2, rng.random(n) < 0.9
+    u = np.linspace(0, 1, n, endpoint=False)
+
+    def play(parallel: bool) -> list[np.ndarray]:
+        q, td, stable = start.copy(), np.zeros(n), np.zeros(n, dtype=np.int64)
+        update = q_update.pick(parallel)
+        update(q, tables, obs, acts, reward, nxt, done, active, 0.5, 0.9, td, stable)
+        chosen = np.empty(n, dtype=np.int64)
+        epsilon_greedy.pick(parallel)(q, tables, obs, 0.3, u, chosen)
+        return [q, td, stable, chosen]
+
+    for serial, parallel in zip(play(False), play(True), strict=True):
+        np.testing.assert_array_equal(serial, parallel)

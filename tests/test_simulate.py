@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from socialrl import Group, Population, QLearning, Results, simulate
 from socialrl.learners import FixedAction, RandomPolicy
+from socialrl.run import RunSettings, run_simulation
 
 pytestmark = pytest.mark.core
 
@@ -136,6 +138,19 @@ def test_population_errors(groups: list[Group], match: str) -> None:
 def test_length_errors(kwargs: dict, match: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError, match=match):
         simulate("maze", MAZE, {"walker": QLearning()}, **kwargs)
+
+
+def test_typed_settings_are_what_the_keywords_build() -> None:
+    """A study hands the loop its RunSettings as they are; a script's keywords build the same."""
+    settings = RunSettings(steps=600, record_every=100, snapshot_every=300)
+    typed = run_simulation("maze", MAZE, {"walker": QLearning(alpha=0.5)}, settings, seed=4)
+    keywords = simulate(
+        "maze", MAZE, {"walker": QLearning(alpha=0.5)}, seed=4, **settings.model_dump()
+    )
+    for (name, a), (_, b) in zip(typed.tables(), keywords.tables(), strict=True):
+        pd.testing.assert_frame_equal(a, b, obj=name)
+    with pytest.raises(ValidationError):
+        settings.steps = 5  # type: ignore[misc]  # frozen: a run cannot change its settings
 
 
 def test_no_autoreset_model_runs_until_everyone_is_done() -> None:

@@ -143,7 +143,7 @@ class Recorder:
         self.last_recorded = t
 
     def _snapshot(self, t: int) -> None:
-        reports = isinstance(self.model, PolicyReport)
+        report = self.model.policy_report if isinstance(self.model, PolicyReport) else None
         for name, role, _learner, idx in self.population.bound_groups:
             frame = self.model.agent_frame(role)
             n = self.model.roles[role].n_agents
@@ -153,8 +153,8 @@ class Recorder:
                 "agent": np.arange(n),
                 **frame,
             }
-            if reports:
-                cols.update(self.model.policy_report(role, self.population.greedy_policy(role)))
+            if report is not None:
+                cols.update(report(role, self.population.greedy_policy(role)))
             table = pd.DataFrame(cols)
             table.insert(2, "group", name)
             self.snapshots.append(table if idx is None else table.iloc[idx])

@@ -57,15 +57,16 @@ def compiled_sessions(
     :class:`QLearning` (subclasses may change ``act`` or ``learn``, so they take the ordinary
     path).
     """
+    roles = model.roles
     if not isinstance(model, RepeatedGames):
         return None
     game = model.repeated_game()
-    if game is None or set(model.roles) != {game.role}:
+    if game is None or set(roles) != {game.role}:
         return None
     groups = [(lrn, idx) for _n, role, lrn, idx in population.bound_groups if role == game.role]
     if not groups or any(type(lrn) is not QLearning for lrn, _ in groups):
         return None
-    return SessionRunner(game, groups, model.roles[game.role].n_agents, learn, stop_after)
+    return SessionRunner(game, groups, roles[game.role].n_agents, learn, stop_after)
 
 
 class SessionRunner:

@@ -14,6 +14,7 @@ an empty sweep) are one line naming the file and key, before any run starts; the
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -67,38 +68,8 @@ def run(
 
     if backend not in ("local", "sequential", "ray"):
         _fail(f"--backend must be local, sequential or ray, got {backend!r}")
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        overall: list[TaskID] = []
-        within: dict[str, TaskID] = {}
-
-        def on_start(todo: int, skipped: int) -> None:
-            if skipped:
-                progress.console.print(f"resuming: {skipped} finished runs skipped")
-            overall.append(progress.add_task("runs", total=todo))
-
-        def on_outcome(outcome: object) -> None:
-            run_id = outcome.run_id  # type: ignore[attr-defined]
-            if run_id in within:
-                progress.remove_task(within.pop(run_id))
-            if outcome.status == "failed":  # type: ignore[attr-defined]
-                error = outcome.info.get("error")  # type: ignore[attr-defined]
-                progress.console.print(f"[red]run {run_id} failed:[/] {error}", highlight=False)
-            progress.advance(overall[0])
-
-        def on_progress(run_id: str, step: int, total: int) -> None:
-            if run_id not in within:
-                within[run_id] = progress.add_task(f"  run {run_id[:8]}", total=total or None)
-            progress.update(within[run_id], completed=step)
-
+    with _progress_bars() as progress:
+        on_start, on_outcome, on_progress = _progress_callbacks(progress)
         try:
             report = run_study(
                 study,
@@ -121,6 +92,57 @@ def run(
     _print_summary(report.path)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _progress_bars() -> Progress:
+    """The bars ``run`` shows: one over the study's runs, and one per run in flight.
+
+    Built here so that ``run`` holds only what the command does; the bars stay on screen
+    (``transient=False``) once the study is over.
+    """
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _progress_callbacks(
+    progress: Progress,
+) -> tuple[Callable[[int, int], None], Callable[[object], None], Callable[[str, int, int], None]]:
+    """``run_study``'s ``on_start``, ``on_outcome`` and ``on_progress``, drawing on ``progress``.
+
+    Kept apart from ``run`` so that the command reads as what it does (validate, run, report)
+    while the bookkeeping of tasks (the overall bar, one bar per run in flight) stays here.
+    """
+    overall: list[TaskID] = []
+    within: dict[str, TaskID] = {}
+
+    def on_start(todo: int, skipped: int) -> None:
+        if skipped:
+            progress.console.print(f"resuming: {skipped} finished runs skipped")
+        overall.append(progress.add_task("runs", total=todo))
+
+    def on_outcome(outcome: object) -> None:
+        run_id = outcome.run_id  # type: ignore[attr-defined]
+        if run_id in within:
+            progress.remove_task(within.pop(run_id))
+        if outcome.status == "failed":  # type: ignore[attr-defined]
+            error = outcome.info.get("error")  # type: ignore[attr-defined]
+            progress.console.print(f"[red]run {run_id} failed:[/] {error}", highlight=False)
+        progress.advance(overall[0])
+
+    def on_progress(run_id: str, step: int, total: int) -> None:
+        if run_id not in within:
+            within[run_id] = progress.add_task(f"  run {run_id[:8]}", total=total or None)
+        progress.update(within[run_id], completed=step)
+
+    return on_start, on_outcome, on_progress
 
 
 @app.command("list")

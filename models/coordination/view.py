@@ -15,6 +15,8 @@ the chart); on a network a slider picks the snapshot.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -76,7 +78,18 @@ def grid_animation(snapshots: pd.DataFrame, column: str, names: list[str]) -> go
         height=560,
         yaxis={"autorange": "reversed", "scaleanchor": "x", "visible": False},
         xaxis={"visible": False},
-        updatemenus=[
+        **_play_controls(steps),
+    )
+    return fig
+
+
+def _play_controls(steps: list[Any]) -> dict[str, Any]:
+    """A play button and a step slider, both driving the animation's frames (named by step).
+
+    The slider starts on the last step, the frame the figure first shows.
+    """
+    return {
+        "updatemenus": [
             {
                 "type": "buttons",
                 "x": 0,
@@ -90,7 +103,7 @@ def grid_animation(snapshots: pd.DataFrame, column: str, names: list[str]) -> go
                 ],
             }
         ],
-        sliders=[
+        "sliders": [
             {
                 "active": len(steps) - 1,
                 "currentvalue": {"prefix": "step "},
@@ -104,8 +117,7 @@ def grid_animation(snapshots: pd.DataFrame, column: str, names: list[str]) -> go
                 ],
             }
         ],
-    )
-    return fig
+    }
 
 
 def network_figure(

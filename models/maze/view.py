@@ -15,6 +15,7 @@ For one run and one walker (the run's ``policy`` table, written by
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,15 +103,37 @@ def maze_figure(
         span: Where arrows start and end along their move (see :func:`_arrows`).
 
     """
-    rows, cols = shape
+    fig = go.Figure()
+    fig.add_traces(_cell_traces(cells, shape, values, value_range, hover, value_label))
+    fig.add_trace(_marks_trace(cells))
+    if path and len(path) > 1:
+        fig.add_trace(_path_trace(path))
+    for colour in dict.fromkeys(a[3] for a in arrows):
+        fig.add_traces(_arrows([a for a in arrows if a[3] == colour], colour, span))
+    _frame_maze(fig, shape, title)
+    return fig
+
+
+def _cell_traces(
+    cells: pd.DataFrame,
+    shape: tuple[int, int],
+    values: np.ndarray,
+    value_range: tuple[float, float],
+    hover: list[str],
+    value_label: str,
+) -> list[go.Heatmap]:
+    """Two heatmaps: walls (dark) beneath open cells coloured by value, with their hover.
+
+    Walls are the grid cells that are neither a state nor valued, so they get their own
+    single-colour trace and never disturb the value scale.
+    """
     grid = np.full(shape, np.nan)
     text = np.full(shape, "", dtype=object)
     r, c = cells["row"].to_numpy(int), cells["col"].to_numpy(int)
     grid[r, c] = values
     text[r, c] = hover
     walls = np.where(np.isnan(grid) & ~_open(cells, shape), 1.0, np.nan)
-    fig = go.Figure()
-    fig.add_trace(
+    return [
         go.Heatmap(
             z=walls,
             colorscale=[[0, WALL], [1, WALL]],
@@ -118,9 +141,7 @@ def maze_figure(
             hoverinfo="skip",
             xgap=1,
             ygap=1,
-        )
-    )
-    fig.add_trace(
+        ),
         go.Heatmap(
             z=grid,
             zmin=value_range[0],
@@ -131,33 +152,39 @@ def maze_figure(
             hovertemplate="%{text}<extra></extra>",
             xgap=1,
             ygap=1,
-        )
-    )
+        ),
+    ]
+
+
+def _marks_trace(cells: pd.DataFrame) -> go.Scatter:
+    """The start, goal and trap letters, so the maze reads like the lecture's drawing."""
     marks = cells[cells["cell"].isin(["S", "G", "T"])]
-    fig.add_trace(
-        go.Scatter(
-            x=marks["col"],
-            y=marks["row"],
-            mode="text",
-            text=marks["cell"],
-            textfont={"size": 18, "color": "#b30000"},
-            hoverinfo="skip",
-            showlegend=False,
-        )
+    return go.Scatter(
+        x=marks["col"],
+        y=marks["row"],
+        mode="text",
+        text=marks["cell"],
+        textfont={"size": 18, "color": "#b30000"},
+        hoverinfo="skip",
+        showlegend=False,
     )
-    if path and len(path) > 1:
-        fig.add_trace(
-            go.Scatter(
-                x=[p[1] for p in path],
-                y=[p[0] for p in path],
-                mode="lines",
-                line={"color": "rgba(255, 127, 14, 0.55)", "width": 6},
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
-    for colour in dict.fromkeys(a[3] for a in arrows):
-        fig.add_traces(_arrows([a for a in arrows if a[3] == colour], colour, span))
+
+
+def _path_trace(path: list[tuple[int, int]]) -> go.Scatter:
+    """A translucent orange line through the path's cells (arrows stay visible on top)."""
+    return go.Scatter(
+        x=[p[1] for p in path],
+        y=[p[0] for p in path],
+        mode="lines",
+        line={"color": "rgba(255, 127, 14, 0.55)", "width": 6},
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
+def _frame_maze(fig: go.Figure, shape: tuple[int, int], title: str) -> None:
+    """Square cells, row 0 at the top, no axes, and a height that grows with the maze."""
+    rows, cols = shape
     size = 46
     fig.update_layout(
         title={"text": title, "font": {"size": 14}},
@@ -170,7 +197,6 @@ def maze_figure(
     fig.update_yaxes(
         visible=False, range=[rows - 0.5, -0.5], scaleanchor="x", scaleratio=1, constrain="domain"
     )
-    return fig
 
 
 def _arrows(
@@ -221,8 +247,51 @@ def _is_optimal(actions: np.ndarray, masks: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- sections
+@dataclass(frozen=True)
+class _Comparison:
+    """One walker's learned policy and the maze's optimal one, with what both figures share."""
+
+    walker: pd.DataFrame
+    optimal: pd.DataFrame
+    gamma: float
+    shape: tuple[int, int]
+    live: np.ndarray
+    learned: np.ndarray
+    good: np.ndarray
+    values: np.ndarray
+    value_range: tuple[float, float]
+    path: list[int]
+
+    @property
+    def cells_rc(self) -> list[tuple[int, int]]:
+        """``(row, col)`` of every state, in state order."""
+        rows, cols = self.walker["row"], self.walker["col"]
+        return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True)]
+
+
 def policy_section(study: Study, policy: pd.DataFrame) -> tuple[pd.Series, int] | None:
     """Learned policy beside the optimal one, for a chosen run and walker."""
+    chosen = _pick_walker(study, policy)
+    if chosen is None:
+        return None
+    run, agent, walker = chosen
+    comparison = _compare(run, walker, study.info()["model_params"])
+    _policy_metrics(comparison)
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(_learned_figure(comparison, agent), key="maze_learned")
+    with right:
+        st.plotly_chart(_optimal_figure(comparison), key="maze_optimal")
+    st.caption(
+        "Arrows: the greedy move in each cell (red where it is not optimal); the orange line: "
+        "the greedy path from S. Colours: the values the walker learned, max_a Q(s, a), and "
+        "the optimal values V* on the same scale. Hover a cell for its numbers."
+    )
+    return run, agent
+
+
+def _pick_walker(study: Study, policy: pd.DataFrame) -> tuple[pd.Series, int, pd.DataFrame] | None:
+    """The chosen run, walker, and that walker's policy rows in state order (None: no run)."""
     run = pick_run(study, "maze", among=policy["run_id"].astype(str).unique())
     if run is None:
         return None
@@ -236,39 +305,92 @@ def policy_section(study: Study, policy: pd.DataFrame) -> tuple[pd.Series, int] 
             help=f"The run recorded the policies of walkers {walkers[0]}–{walkers[-1]}.",
         )
     )
-    walker = mine[mine["agent"] == agent].sort_values("state")
-    params = study.info()["model_params"]
+    return run, agent, mine[mine["agent"] == agent].sort_values("state")
+
+
+def _compare(run: pd.Series, walker: pd.DataFrame, params: dict[str, Any]) -> _Comparison:
+    """Solve the walker's maze with the run's rewards and γ, and check its greedy moves.
+
+    Both figures share one colour range (over live cells only: terminal values would
+    stretch it), so learned and optimal values can be compared by eye.
+    """
     layout = layout_from_policy(walker)
     gamma = float(param(run, "gamma", 0.95, params))
     rewards = _rewards(run, params)
     optimal = solve(layout, rewards, gamma)
-    shape = (int(walker["grid_rows"].iloc[0]), int(walker["grid_cols"].iloc[0]))
     live = ~optimal["terminal"].to_numpy()
     learned = walker["greedy_action"].to_numpy(int)
-    good = _is_optimal(learned, optimal["optimal_actions"].to_numpy(int))
     values = walker["value"].to_numpy(float)
     finite = np.concatenate([values[np.isfinite(values) & live], optimal["value"][live]])
-    value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    path = path_of(layout, rewards, tuple(int(a) for a in learned))
+    return _Comparison(
+        walker=walker,
+        optimal=optimal,
+        gamma=gamma,
+        shape=(int(walker["grid_rows"].iloc[0]), int(walker["grid_cols"].iloc[0])),
+        live=live,
+        learned=learned,
+        good=_is_optimal(learned, optimal["optimal_actions"].to_numpy(int)),
+        values=values,
+        value_range=(float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0),
+        path=path_of(layout, rewards, tuple(int(a) for a in learned)),
+    )
+
+
+def _policy_metrics(comp: _Comparison) -> None:
+    """Three numbers: optimal cells, the greedy path's length, and the shortest path's."""
+    path, optimal, live = comp.path, comp.optimal, comp.live
     best = optimal["distance"].to_numpy()[path[0]]
     reached = bool(optimal["terminal"].to_numpy()[path[-1]])
     length = len(path) - 1
     a, b, c = st.columns(3)
-    a.metric("greedy move optimal", f"{good[live].sum()} of {live.sum()} cells")
+    a.metric("greedy move optimal", f"{comp.good[live].sum()} of {live.sum()} cells")
     b.metric(
         "greedy path from S",
         f"{length} moves" if reached else "loops",
         help="Following the arrows from the start, without slips.",
     )
     c.metric("shortest path (BFS)", f"{best} moves")
-    hover_learned = [
+
+
+def _learned_figure(comp: _Comparison, agent: int) -> go.Figure:
+    """The walker's greedy moves (red where not optimal) and greedy path over its values."""
+    walker, cells_rc = comp.walker, comp.cells_rc
+    hover = [
         f"state {s} ({r}, {co})<br>V = {v:.3f}<br>greedy: {ACTION_NAMES[a_]}"
         + ("" if ok or not lv else " (not optimal)")
         for s, r, co, v, a_, ok, lv in zip(
-            walker["state"], walker["row"], walker["col"], values, learned, good, live, strict=True
+            walker["state"],
+            walker["row"],
+            walker["col"],
+            comp.values,
+            comp.learned,
+            comp.good,
+            comp.live,
+            strict=True,
         )
     ]
-    hover_optimal = [
+    arrows = [
+        (r, c_, int(act), ARROW_OK if ok else ARROW_WRONG)
+        for (r, c_), act, ok, lv in zip(cells_rc, comp.learned, comp.good, comp.live, strict=True)
+        if lv
+    ]
+    return maze_figure(
+        walker[["row", "col", "cell"]],
+        comp.shape,
+        comp.values,
+        comp.value_range,
+        arrows,
+        f"Learned greedy policy, walker {agent}",
+        hover,
+        path=[cells_rc[s] for s in comp.path],
+        value_label="max_a Q(s,a)",
+    )
+
+
+def _optimal_figure(comp: _Comparison) -> go.Figure:
+    """Value iteration's moves over V*, with every optimal move and BFS distance on hover."""
+    optimal = comp.optimal
+    hover = [
         f"state {s} ({r}, {co})<br>V* = {v:.3f}<br>optimal: "
         + "/".join(ACTION_NAMES[k] for k in range(4) if m >> k & 1)
         + f"<br>BFS distance {d}"
@@ -282,115 +404,42 @@ def policy_section(study: Study, policy: pd.DataFrame) -> tuple[pd.Series, int] 
             strict=True,
         )
     ]
-    cells = walker[["row", "col", "cell"]]
-    cells_rc = [(int(r), int(c_)) for r, c_ in zip(walker["row"], walker["col"], strict=True)]
-    left, right = st.columns(2)
-    with left:
-        arrows = [
-            (r, c_, int(act), ARROW_OK if ok else ARROW_WRONG)
-            for (r, c_), act, ok, lv in zip(cells_rc, learned, good, live, strict=True)
-            if lv
-        ]
-        fig = maze_figure(
-            cells,
-            shape,
-            values,
-            value_range,
-            arrows,
-            f"Learned greedy policy, walker {agent}",
-            hover_learned,
-            path=[cells_rc[s] for s in path],
-            value_label="max_a Q(s,a)",
+    arrows = [
+        (r, c_, int(act), ARROW_OPTIMAL)
+        for (r, c_), act, lv in zip(
+            comp.cells_rc, optimal["optimal_action"], comp.live, strict=True
         )
-        st.plotly_chart(fig, key="maze_learned")
-    with right:
-        arrows = [
-            (r, c_, int(act), ARROW_OPTIMAL)
-            for (r, c_), act, lv in zip(cells_rc, optimal["optimal_action"], live, strict=True)
-            if lv
-        ]
-        fig = maze_figure(
-            cells,
-            shape,
-            optimal["value"].to_numpy(float),
-            value_range,
-            arrows,
-            f"Optimal policy (value iteration, γ = {gamma:g})",
-            hover_optimal,
-            value_label="V*(s)",
-        )
-        st.plotly_chart(fig, key="maze_optimal")
-    st.caption(
-        "Arrows: the greedy move in each cell (red where it is not optimal); the orange line: "
-        "the greedy path from S. Colours: the values the walker learned, max_a Q(s, a), and "
-        "the optimal values V* on the same scale. Hover a cell for its numbers."
+        if lv
+    ]
+    return maze_figure(
+        comp.walker[["row", "col", "cell"]],
+        comp.shape,
+        optimal["value"].to_numpy(float),
+        comp.value_range,
+        arrows,
+        f"Optimal policy (value iteration, γ = {comp.gamma:g})",
+        hover,
+        value_label="V*(s)",
     )
-    return run, agent
 
 
 def model_section(study: Study, run: pd.Series, agent: int) -> None:
     """Dyna-Q's learned model of the maze for the chosen run and walker."""
     st.subheader("The learned model (Dyna-Q)")
-    model = table_or_message(
-        study,
-        "learned_model",
-        "only Dyna-Q learners keep a model of the maze (learner `dyna_q`); Q-learning is "
-        "model-free.",
-    )
-    if model is None:
+    found = _model_rows(study, run, agent)
+    if found is None:
         return
-    mine = model[model["run_id"].astype(str) == run["run_id"]]
-    if mine.empty:
-        st.info("This run's learners keep no model (its groups are not Dyna-Q).")
-        return
-    if agent not in set(mine["agent"]):
-        agent = int(mine["agent"].iloc[0])  # a shared model is recorded once, for its first
-    mine = mine[mine["agent"] == agent]
+    mine, agent = found
     policy = study.table("policy").frame
     walker = policy[(policy["run_id"].astype(str) == run["run_id"]) & (policy["agent"] == agent)]
     if walker.empty:
         st.info("No policy rows for this walker: cannot draw its maze.")
         return
     walker = walker.sort_values("state")
-    shape = (int(walker["grid_rows"].iloc[0]), int(walker["grid_cols"].iloc[0]))
-    visits = mine.groupby("state")["visits"].sum().reindex(walker["state"]).to_numpy(float)
-    reward = mine.groupby("state")["reward"].mean().reindex(walker["state"])
-    known = np.isfinite(visits) & (visits > 0)
-    shade = np.where(known, np.log10(np.where(known, visits, 1.0)), np.nan)
-    arrows, bumps = [], 0
-    for row in mine.itertuples(index=False):
-        if row.next_state == row.state:
-            bumps += 1
-            continue
-        arrows.append((int(row.row), int(row.col), int(row.action), ARROW_OK))
-    hover = [
-        f"state {s} ({r}, {c})<br>"
-        + (f"tried {int(v)} times<br>expected reward {rw:.3g}" if k else "never visited")
-        for s, r, c, v, rw, k in zip(
-            walker["state"],
-            walker["row"],
-            walker["col"],
-            np.nan_to_num(visits),
-            reward.fillna(0).to_numpy(),
-            known,
-            strict=True,
-        )
-    ]
-    finite = shade[np.isfinite(shade)]
-    fig = maze_figure(
-        walker[["row", "col", "cell"]],
-        shape,
-        shade,
-        (0.0, float(finite.max()) if finite.size else 1.0),
-        arrows,
-        f"What walker {agent} believes: predicted moves from each cell it tried",
-        hover,
-        value_label="log10 visits",
-        span=(0.08, 0.36),
-    )
+    arrows, bumps = _model_arrows(mine)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(fig, key="maze_model")
+        st.plotly_chart(_model_figure(mine, walker, agent, arrows), key="maze_model")
     with right:
         st.metric("state–action pairs in the model", f"{len(mine)} of {len(walker) * 4}")
         st.metric("moves it believes hit a wall", bumps)
@@ -407,6 +456,83 @@ def model_section(study: Study, run: pd.Series, agent: int) -> None:
             hide_index=True,
             width="stretch",
         )
+
+
+def _model_rows(study: Study, run: pd.Series, agent: int) -> tuple[pd.DataFrame, int] | None:
+    """The run's model rows for the walker, and the walker they belong to (None: says why).
+
+    A model shared by a group is recorded once, under its first walker, so a walker without
+    rows of its own is shown that one.
+    """
+    model = table_or_message(
+        study,
+        "learned_model",
+        "only Dyna-Q learners keep a model of the maze (learner `dyna_q`); Q-learning is "
+        "model-free.",
+    )
+    if model is None:
+        return None
+    mine = model[model["run_id"].astype(str) == run["run_id"]]
+    if mine.empty:
+        st.info("This run's learners keep no model (its groups are not Dyna-Q).")
+        return None
+    if agent not in set(mine["agent"]):
+        agent = int(mine["agent"].iloc[0])  # a shared model is recorded once, for its first
+    return mine[mine["agent"] == agent], agent
+
+
+def _model_arrows(mine: pd.DataFrame) -> tuple[list[tuple[int, int, int, str]], int]:
+    """One arrow per move the model predicts leaves the cell, and how many hit a wall.
+
+    A move predicted to stay put has no direction to draw, so it is counted instead.
+    """
+    arrows, bumps = [], 0
+    row: Any  # a row of the model table (pandas types its fields too loosely for int())
+    for row in mine.itertuples(index=False):
+        if row.next_state == row.state:
+            bumps += 1
+            continue
+        arrows.append((int(row.row), int(row.col), int(row.action), ARROW_OK))
+    return arrows, bumps
+
+
+def _model_figure(
+    mine: pd.DataFrame,
+    walker: pd.DataFrame,
+    agent: int,
+    arrows: list[tuple[int, int, int, str]],
+) -> go.Figure:
+    """The model's arrows over log10 visits per cell (visit counts span decades)."""
+    shape = (int(walker["grid_rows"].iloc[0]), int(walker["grid_cols"].iloc[0]))
+    visits = mine.groupby("state")["visits"].sum().reindex(walker["state"]).to_numpy(float)
+    reward = mine.groupby("state")["reward"].mean().reindex(walker["state"])
+    known = np.isfinite(visits) & (visits > 0)
+    shade = np.where(known, np.log10(np.where(known, visits, 1.0)), np.nan)
+    hover = [
+        f"state {s} ({r}, {c})<br>"
+        + (f"tried {int(v)} times<br>expected reward {rw:.3g}" if k else "never visited")
+        for s, r, c, v, rw, k in zip(
+            walker["state"],
+            walker["row"],
+            walker["col"],
+            np.nan_to_num(visits),
+            reward.fillna(0).to_numpy(),
+            known,
+            strict=True,
+        )
+    ]
+    finite = shade[np.isfinite(shade)]
+    return maze_figure(
+        walker[["row", "col", "cell"]],
+        shape,
+        shade,
+        (0.0, float(finite.max()) if finite.size else 1.0),
+        arrows,
+        f"What walker {agent} believes: predicted moves from each cell it tried",
+        hover,
+        value_label="log10 visits",
+        span=(0.08, 0.36),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -118,6 +118,27 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         self.grid = self._price_grid(m, xi, prices)
         self.n_markets, self.n_firms = int(n_markets), n
         self.n_prices, self.memory = int(self.grid.shape[1]), int(memory)
+        self._set_options(demand_shock, observation, max_episode_steps, autoreset)
+        self._index_states()
+        self.payoffs = self._payoff_table()
+        self._init_markets()
+        self.period = 0  # our own counter (Mesa's `steps` differs across versions)
+
+        M = self.n_markets
+        self.firms = [Firm(self, k * n + i, k, i) for k in range(M) for i in range(n)]
+        self.declare_role(
+            ROLE, self.firms, self._observation_space(), gym.spaces.Discrete(self.n_prices)
+        )
+
+    # ------------------------------------------------------------------ construction
+    def _set_options(
+        self,
+        demand_shock: float,
+        observation: str,
+        max_episode_steps: int | None,
+        autoreset: bool,
+    ) -> None:
+        """Check and keep the options that shape play, not the market (errors name the option)."""
         if not demand_shock >= 0:
             raise ValueError(
                 f"demand_shock (s.d. of quality shocks) must be ≥ 0, got {demand_shock!r}"
@@ -135,8 +156,14 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         self.max_episode_steps = max_episode_steps
         self.autoreset = bool(autoreset)
 
-        digits = self.memory * n
-        if observation == "state" and self.n_prices**digits >= 2**62:
+    def _index_states(self) -> None:
+        """Set the weights that number states and joint actions, refusing a space too large.
+
+        A state is ``memory · n`` grid indices read as one base-``m`` number; past 2^62 it no
+        longer fits an ``int64``, so only the ``"prices"`` observation can be used there.
+        """
+        n, digits = self.n_firms, self.memory * self.n_firms
+        if self.observation == "state" and self.n_prices**digits >= 2**62:
             raise ValueError(
                 f"m ** (n_firms · memory) = {self.n_prices}^{digits} states cannot be indexed; "
                 "use observation='prices' (features) or fewer prices, firms or periods of memory"
@@ -144,9 +171,15 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         self.n_states = self.n_prices**digits
         self._weights = _state_weights(n, self.n_prices, self.memory)
         self._joint = self.n_prices ** np.arange(n, dtype=np.int64)
-        self.payoffs = self._payoff_table()
 
-        M = self.n_markets
+    def _init_markets(self) -> None:
+        """Allocate every market's state, once the grid and its indexing are known.
+
+        The initial prices are drawn from ``rng`` here, before anything else the model draws,
+        so a seed gives the same start; then episode counters, activity flags and the per-firm
+        action and profit buffers (``_never``: a read-only all-False mask).
+        """
+        M, n = self.n_markets, self.n_firms
         self.history = self.rng.integers(self.n_prices, size=(M, self.memory, n), dtype=np.int64)
         self.episode_steps = np.zeros(M, dtype=np.int64)
         self._sessions_active = np.ones(M, dtype=bool)
@@ -156,14 +189,7 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         self._last_profits = np.zeros(M * n)
         self._never = np.zeros(M * n, dtype=bool)
         self._never.flags.writeable = False
-        self.period = 0  # our own counter (Mesa's `steps` differs across versions)
 
-        self.firms = [Firm(self, k * n + i, k, i) for k in range(M) for i in range(n)]
-        self.declare_role(
-            ROLE, self.firms, self._observation_space(), gym.spaces.Discrete(self.n_prices)
-        )
-
-    # ------------------------------------------------------------------ construction
     def _price_grid(self, m: int, xi: float, prices: Sequence[float] | None) -> np.ndarray:
         """``float64[n, m]``: Calvano's grid around each firm's benchmarks, or the given one."""
         if prices is None:

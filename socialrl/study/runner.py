@@ -83,6 +83,36 @@ def run_study(
     spec, source, runs = plan_study(study)
     executor = make_backend(backend, workers, address) if isinstance(backend, str) else backend
     store = StudyStore(Path(out) / spec.name)
+    todo, counts = _execute_locked(
+        store, spec, source, runs, executor, resume, on_start, on_outcome, on_progress
+    )
+    return StudyReport(
+        path=store.dir,
+        total=len(runs),
+        skipped=len(runs) - len(todo),
+        done=counts["done"],
+        failed=counts["failed"],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _execute_locked(
+    store: StudyStore,
+    spec: StudySpec,
+    source: str,
+    runs: list[RunConfig],
+    executor: Backend,
+    resume: bool,
+    on_start: Callable[[int, int], None] | None,
+    on_outcome: Callable[[RunOutcome], None] | None,
+    on_progress: Callable[[str, int, int], None] | None,
+) -> tuple[list[RunConfig], dict[str, int]]:
+    """Execute the unfinished runs while holding the study folder's lock.
+
+    Everything that writes the folder (reset, clean-up, both manifests, each run's commit)
+    happens under one :class:`StudyLock`, so two processes never interleave writes to the same
+    study. Returns the runs that were to do and the ``done``/``failed`` counts.
+    """
     counts = {"done": 0, "failed": 0}
     run_ids = [r.run_id for r in runs]
 
@@ -107,11 +137,4 @@ def run_study(
 
         executor.run(todo, record, on_progress, store)
         write_manifest()
-    return StudyReport(
-        path=store.dir,
-        total=len(runs),
-        skipped=len(runs) - len(todo),
-        done=counts["done"],
-        failed=counts["failed"],
-        seconds=time.perf_counter() - started,
-    )
+    return todo, counts

@@ -212,6 +212,21 @@ def render() -> None:
         f"At most {MAX_RUNS} runs of {MAX_STEPS:,} steps, in this process; results go to "
         f"`{ui.current_root()}`. Larger studies: write a study file and `socialrl run` it."
     )
+    model, learner = _pick_model_and_learner()
+    answers = _run_form(model, learner)
+    if answers is None:
+        return
+    form, replace = answers
+    try:
+        spec = build_spec(form)
+    except ValueError as err:
+        st.error(str(err))
+        return
+    launch(spec, replace)
+
+
+def _pick_model_and_learner() -> tuple[str, str]:
+    """Model and learner, outside the form: the form's presets and sweep options follow them."""
     models = registry.model_names()
     learners = sorted(registry.learner_targets())
     a, b = st.columns(2)
@@ -222,47 +237,29 @@ def render() -> None:
         learner = st.selectbox(
             "Learner", learners, index=learners.index("q_learning"), key="run_learner"
         )
+    return model, learner
+
+
+def _run_form(model: str, learner: str) -> tuple[dict[str, Any], bool] | None:
+    """The form's answers (for :func:`build_spec`) and 'replace', once Launch is pressed.
+
+    Returns None until then: a form sends its widgets' values together, on submit only.
+    """
     model_preset, learner_preset = presets(model, learner)
     sweepable = [f"model.{p}" for p in parameters(model, "model")] + [
         f"learner.{p}" for p in parameters(learner, "learner")
     ]
     with st.form("run_form"):
         name = st.text_input("Study name", value=f"{model}_{learner}", key="run_name")
-        c, d = st.columns(2)
-        with c:
-            model_params = st.text_area(
-                "Model parameters (JSON)",
-                value=json.dumps(model_preset),
-                key=f"run_model_params_{model}",
-            )
-        with d:
-            learner_params = st.text_area(
-                "Learner parameters (JSON)",
-                value=json.dumps(learner_preset),
-                key=f"run_learner_params_{model}_{learner}",
-            )
-        e, f = st.columns(2)
-        with e:
-            default = "learner.epsilon" if "learner.epsilon" in sweepable else NONE
-            options = [NONE, *sweepable]
-            sweep = st.selectbox(
-                "Parameter to sweep", options, index=options.index(default), key="run_sweep"
-            )
-        with f:
-            values = st.text_input(
-                "Its values (comma-separated)", value="0.05, 0.2", key="run_values"
-            )
-        g, h, i = st.columns(3)
-        with g:
-            seeds = st.number_input("Seeds per setting", 1, 20, 2, key="run_seeds")
-        with h:
-            steps = st.number_input("Steps per run", 10, MAX_STEPS, 1000, step=100, key="run_steps")
-        with i:
-            seed = st.number_input("Study seed", 0, 2**31 - 1, 0, key="run_seed")
+        model_params, learner_params = _parameter_fields(
+            model, learner, model_preset, learner_preset
+        )
+        sweep, values = _sweep_fields(sweepable)
+        seeds, steps, seed = _size_fields()
         replace = st.checkbox("Replace an existing study of this name", key="run_replace")
         submitted = st.form_submit_button("Launch", type="primary")
     if not submitted:
-        return
+        return None
     form = {
         "name": name.strip(),
         "model": model,
@@ -275,12 +272,57 @@ def render() -> None:
         "steps": int(steps),
         "seed": int(seed),
     }
-    try:
-        spec = build_spec(form)
-    except ValueError as err:
-        st.error(str(err))
-        return
-    launch(spec, replace)
+    return form, replace
+
+
+def _parameter_fields(
+    model: str, learner: str, model_preset: dict[str, Any], learner_preset: dict[str, Any]
+) -> tuple[str, str]:
+    """Model and learner parameters as JSON, starting from the plugin's presets.
+
+    Their keys name the model (and learner), so a new choice starts from its own presets
+    instead of keeping the previous text.
+    """
+    c, d = st.columns(2)
+    with c:
+        model_params = st.text_area(
+            "Model parameters (JSON)",
+            value=json.dumps(model_preset),
+            key=f"run_model_params_{model}",
+        )
+    with d:
+        learner_params = st.text_area(
+            "Learner parameters (JSON)",
+            value=json.dumps(learner_preset),
+            key=f"run_learner_params_{model}_{learner}",
+        )
+    return model_params, learner_params
+
+
+def _sweep_fields(sweepable: list[str]) -> tuple[str, str]:
+    """The one swept parameter (a constructor parameter of model or learner) and its values."""
+    e, f = st.columns(2)
+    with e:
+        default = "learner.epsilon" if "learner.epsilon" in sweepable else NONE
+        options = [NONE, *sweepable]
+        sweep = st.selectbox(
+            "Parameter to sweep", options, index=options.index(default), key="run_sweep"
+        )
+    with f:
+        values = st.text_input("Its values (comma-separated)", value="0.05, 0.2", key="run_values")
+    return sweep, values
+
+
+def _size_fields() -> tuple[int, int, int]:
+    """Seeds per setting, steps per run (capped at ``MAX_STEPS``) and the study's seed."""
+    g, h, i = st.columns(3)
+    with g:
+        seeds = st.number_input("Seeds per setting", 1, 20, 2, key="run_seeds")
+    with h:
+        steps = st.number_input("Steps per run", 10, MAX_STEPS, 1000, step=100, key="run_steps")
+    with i:
+        seed = st.number_input("Study seed", 0, 2**31 - 1, 0, key="run_seed")
+    return int(seeds), int(steps), int(seed)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,14 @@ from socialrl.learners.dyna_q_kernels import (
     dyna_model_and_plan,
     empty_model,
 )
-from socialrl.learners.q_learning import PARALLEL_MIN_AGENTS, QLearning, QLearningConfig, _as
+from socialrl.learners.q_learning import (
+    PARALLEL_MIN_AGENTS,
+    QLearning,
+    QLearningConfig,
+    _as,
+    discrete_states,
+    table_rows,
+)
 from socialrl.learners.schedules import Schedule
 
 __all__ = ["DynaQ", "DynaQConfig"]
@@ -171,11 +178,7 @@ class DynaQ(Checkpointing):
         seed: np.random.SeedSequence,
     ) -> None:
         """Allocate Q and an empty model for ``n_agents`` agents (or one shared); reset all."""
-        if not isinstance(observation_space, gym.spaces.Discrete):
-            raise TypeError(
-                "DynaQ needs discrete observations (a Discrete(S) space of state indices); "
-                f"got {observation_space}"
-            )
+        discrete_states("DynaQ", observation_space)
         # The core draws exploration from `seed` itself (as a QLearning would); planning draws
         # from a derived child, so planning_steps=0 reproduces Q-learning exactly.
         self.core.bind(n_agents, observation_space, action_space, seed)
@@ -188,9 +191,7 @@ class DynaQ(Checkpointing):
         )
         self.model = empty_model(*self.core.q.shape)
         shared = self.config.shared
-        self._rows = (
-            np.zeros(n_agents, dtype=np.int64) if shared else np.arange(n_agents, dtype=np.int64)
-        )
+        self._rows = table_rows(n_agents, shared)
         self._all_active = np.ones(n_agents, dtype=np.bool_)
         self._no_truncation = np.zeros(n_agents, dtype=np.bool_)
         self._u = np.zeros(n_agents * self.config.planning_steps)

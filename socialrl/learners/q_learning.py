@@ -37,7 +37,14 @@ from socialrl.learners.schedules import Schedule, as_schedule
 #: starting threads costs more than it saves).
 PARALLEL_MIN_AGENTS = 4096
 
-__all__ = ["QKernelView", "QLearning", "QLearningConfig", "bellman_targets"]
+__all__ = [
+    "QKernelView",
+    "QLearning",
+    "QLearningConfig",
+    "bellman_targets",
+    "discrete_states",
+    "table_rows",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,20 +183,11 @@ class QLearning(Checkpointing):
         seed: np.random.SeedSequence,
     ) -> None:
         """Allocate ``Q[n or 1, S, A]`` from the init option and reset the step count."""
-        if not isinstance(observation_space, gym.spaces.Discrete):
-            raise TypeError(
-                "QLearning needs discrete observations (a Discrete(S) space of state indices); "
-                f"got {observation_space}"
-            )
-        n_states, n_actions = int(observation_space.n), int(action_space.n)
+        n_states, n_actions = discrete_states("QLearning", observation_space), int(action_space.n)
         n_tables = 1 if self.config.shared else n_agents
         self.q = _initial_q(self.config.init, n_tables, n_states, n_actions)
         self._awaits_model = isinstance(self.config.init, str) and self.config.init == "model"
-        self._rows = (
-            np.zeros(n_agents, dtype=np.int64)
-            if self.config.shared
-            else np.arange(n_agents, dtype=np.int64)
-        )
+        self._rows = table_rows(n_agents, self.config.shared)
         self._all_active = np.ones(n_agents, dtype=np.bool_)
         self._uniforms = np.empty(n_agents)  # act's draws; only the kernel reads them
         self._td = np.full(n_agents, np.nan)
@@ -400,6 +398,21 @@ _NO_TRACKING = np.zeros(0, dtype=np.int64)
 #: The native dtypes the kernels take: NumPy hands out one object per builtin dtype, so an
 #: identity test answers the hot path's question at a third of the cost of ``==``.
 _NATIVE: dict[type, np.dtype[Any]] = {t: np.dtype(t) for t in (np.int64, np.float64, np.bool_)}
+
+
+def discrete_states(learner: str, observation_space: gym.Space[Any]) -> int:
+    """The number of states ``S`` of a ``Discrete(S)`` space: a tabular learner needs one."""
+    if not isinstance(observation_space, gym.spaces.Discrete):
+        raise TypeError(
+            f"{learner} needs discrete observations (a Discrete(S) space of state indices); "
+            f"got {observation_space}"
+        )
+    return int(observation_space.n)
+
+
+def table_rows(n_agents: int, shared: bool) -> np.ndarray:
+    """The table each agent reads and writes: all the same one when shared, else its own."""
+    return np.zeros(n_agents, dtype=np.int64) if shared else np.arange(n_agents, dtype=np.int64)
 
 
 def _as(values: np.ndarray, dtype: type, n: int, what: str) -> np.ndarray:

@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 from socialrl.contract import MultiAgentModel, check_actions
-from socialrl.envs.hosting import HostsModel
+from socialrl.envs.hosting import Hosting
 from socialrl.learners.base import Learner
 from socialrl.learners.fixed import CallablePolicy, RandomPolicy
 from socialrl.mesa_compat import release_model
@@ -24,7 +24,7 @@ from socialrl.registry import model_factory
 __all__ = ["SingleAgentEnv"]
 
 
-class SingleAgentEnv(HostsModel, gym.Env[Any, np.int64]):
+class SingleAgentEnv(Hosting, gym.Env[Any, np.int64]):
     """One agent of a socialrl model as a Gymnasium environment.
 
     Args:

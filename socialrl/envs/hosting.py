@@ -12,10 +12,10 @@ from typing import Any
 from socialrl.capabilities import TextRendering
 from socialrl.mesa_compat import release_model
 
-__all__ = ["HostsModel"]
+__all__ = ["Hosting"]
 
 
-class HostsModel:
+class Hosting:
     """``render()`` and ``close()`` for an environment with ``model`` and ``render_mode``."""
 
     model: Any

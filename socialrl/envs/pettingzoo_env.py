@@ -15,14 +15,14 @@ import numpy as np
 from pettingzoo import ParallelEnv as _ParallelEnv
 
 from socialrl.contract import MultiAgentModel
-from socialrl.envs.hosting import HostsModel
+from socialrl.envs.hosting import Hosting
 from socialrl.mesa_compat import release_model
 from socialrl.registry import model_factory
 
 __all__ = ["ParallelEnv"]
 
 
-class ParallelEnv(HostsModel, _ParallelEnv):
+class ParallelEnv(Hosting, _ParallelEnv):
     """A socialrl model as a PettingZoo parallel environment.
 
     Args:

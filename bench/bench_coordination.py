@@ -39,7 +39,6 @@ Usage
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import sys
 import time
@@ -53,6 +52,7 @@ if str(ROOT) not in sys.path:
 import mesa  # noqa: E402
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
+from machine import machine  # noqa: E402
 from mesa.discrete_space import CellAgent, OrthogonalVonNeumannGrid  # noqa: E402
 
 import socialrl  # noqa: E402
@@ -94,7 +94,7 @@ class LabTiming:
 def run_lab(side: int, steps: int) -> LabTiming:
     """One ``socialrl.simulate`` call on a ``side × side`` torus, stamped after every step."""
     stamps: list[tuple[int, float]] = []
-    params = {"width": side, "height": side, "game": "coordination"}
+    params = {"structure": {"kind": "grid", "width": side, "height": side}, "game": "coordination"}
     population = {"player": QLearning(alpha=ALPHA, gamma=GAMMA, epsilon=EPSILON)}
     started = time.perf_counter()
     socialrl.simulate(
@@ -171,18 +171,6 @@ def run_mesa(side: int, steps: int) -> float:
 
 
 # ---------------------------------------------------------------------------- report
-def machine() -> str:
-    """A one-line description of the CPU."""
-    name = platform.processor()
-    cpuinfo = Path("/proc/cpuinfo")
-    if not name and cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    return f"{name or platform.machine()}, {os.cpu_count()} logical CPUs, {platform.system()}"
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Q-learning players: socialrl vs plain Mesa")
     parser.add_argument("--quick", action="store_true", help="a few-second smoke run")

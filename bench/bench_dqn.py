@@ -54,14 +54,11 @@ Usage
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -90,6 +87,7 @@ from dqn_setup import (  # also puts the repository on the path and torch on one
     time_calls,
     warm_up,
 )
+from machine import machine
 
 import socialrl
 from socialrl.learners.networks import NetworkPopulation
@@ -205,20 +203,6 @@ def bench_training(plan: Plan) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------------------- report
-def machine() -> str:
-    name = platform.processor()
-    cpuinfo = Path("/proc/cpuinfo")
-    if not name and cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    load = ""
-    with contextlib.suppress(OSError):
-        load = f", load average {os.getloadavg()[0]:.1f}"
-    return f"{name or platform.machine()}, {os.cpu_count()} logical CPUs{load}"
-
-
 def print_header(plan: Plan) -> None:
     print("socialrl DQN benchmark: one agent vs Stable-Baselines3, populations of DQN agents")
     print(

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import platform
 import pstats
 import sys
@@ -50,6 +49,7 @@ if str(ROOT) not in sys.path:
 
 import mesa  # noqa: E402
 import numpy as np  # noqa: E402
+from machine import machine  # noqa: E402
 from mesa.discrete_space import CellAgent, OrthogonalVonNeumannGrid  # noqa: E402
 from socialrl_models.maze.layouts import Layout, get_layout  # noqa: E402
 from socialrl_models.maze.theory import ACTIONS  # noqa: E402
@@ -180,18 +180,6 @@ def best_of(
     """Run ``repeats`` times and keep the fastest (the least disturbed by other work)."""
     seconds = min(run(layout, walkers, steps) for _ in range(repeats))
     return Timing(walkers, steps, seconds)
-
-
-def machine() -> str:
-    """A one-line description of the CPU."""
-    name = platform.processor()
-    cpuinfo = Path("/proc/cpuinfo")
-    if not name and cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    return f"{name or platform.machine()}, {os.cpu_count()} logical CPUs, {platform.system()}"
 
 
 def print_header(layout: Layout, repeats: int) -> None:

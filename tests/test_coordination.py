@@ -12,8 +12,11 @@ from mesa.discrete_space import OrthogonalMooreGrid, OrthogonalVonNeumannGrid
 from socialrl_models.coordination import (
     CoordinationModel,
     GameError,
+    Grid,
+    Network,
     TitForTat,
     TopologyError,
+    WellMixed,
     WinStayLoseShift,
     get_game,
     mixed_nash,
@@ -36,17 +39,18 @@ pytestmark = pytest.mark.core
 # ---------------------------------------------------------------------- the contract
 class TestGridSharesContract(ModelContract):
     model = CoordinationModel
-    params = {"width": 4, "height": 3, "observation": "shares", "max_episode_steps": 25}
+    params = {
+        "structure": {"kind": "grid", "width": 4, "height": 3},
+        "observation": "shares",
+        "max_episode_steps": 25,
+    }
 
 
 class TestMooreMemoryContract(ModelContract):
     model = CoordinationModel
     params = {
         "game": "stag_hunt",
-        "width": 3,
-        "height": 3,
-        "neighbourhood": "moore",
-        "interaction": "random_neighbour",
+        "structure": Grid(3, 3, neighbourhood="moore", interaction="random_neighbour"),
         "observation": "memory1",
         "max_episode_steps": 20,
     }
@@ -58,8 +62,7 @@ class TestNetworkMixedRulesContract(ModelContract):
     model = CoordinationModel
     params = {
         "game": "prisoners_dilemma",
-        "structure": "network",
-        "n_players": 12,
+        "structure": Network(n_players=12),
         "rules": {"imitate_best": 0.5},
         "observation": "shares",
         "max_episode_steps": 15,
@@ -70,8 +73,7 @@ class TestWellMixedAsymmetricContract(ModelContract):
     model = CoordinationModel
     params = {
         "game": "battle_of_the_sexes",
-        "structure": "well_mixed",
-        "n_players": 6,
+        "structure": WellMixed(n_players=6),
         "observation": "memory1",
         "max_episode_steps": 20,
     }
@@ -191,7 +193,7 @@ def test_bad_games_are_refused(game: Any, params: dict[str, Any], match: str) ->
 @pytest.mark.parametrize("grid_class", [OrthogonalVonNeumannGrid, OrthogonalMooreGrid])
 def test_grid_neighbours_are_the_mesa_connections(grid_class: type) -> None:
     name = "moore" if grid_class is OrthogonalMooreGrid else "von_neumann"
-    model = CoordinationModel(width=5, height=4, neighbourhood=name, rng=0)
+    model = CoordinationModel(structure=Grid(5, 4, neighbourhood=name), rng=0)
     topology = model.topology
     assert isinstance(topology.space, grid_class)
     for player in model.players:  # walk every cell of the Mesa grid
@@ -203,7 +205,7 @@ def test_grid_neighbours_are_the_mesa_connections(grid_class: type) -> None:
 
 
 def test_grid_sides_are_a_checkerboard() -> None:
-    model = CoordinationModel(width=4, height=4, rng=0)
+    model = CoordinationModel(structure=Grid(4, 4), rng=0)
     side = model.topology.side
     for i in range(16):
         assert (side[model.topology.neighbours(i)] != side[i]).all()
@@ -211,7 +213,7 @@ def test_grid_sides_are_a_checkerboard() -> None:
 
 @pytest.mark.parametrize("graph", ["small_world", "scale_free", "random", "regular", "ring"])
 def test_generated_networks(graph: str) -> None:
-    model = CoordinationModel(structure="network", graph=graph, n_players=60, degree=4, rng=3)
+    model = CoordinationModel(structure=Network(graph, n_players=60, degree=4), rng=3)
     topology = model.topology
     reference = model.topology.space.G
     for i, node in enumerate(topology.nodes):
@@ -223,18 +225,18 @@ def test_generated_networks(graph: str) -> None:
 
 
 def test_networks_are_seeded_by_the_model() -> None:
-    a = CoordinationModel(structure="network", graph="small_world", n_players=40, rng=1)
-    b = CoordinationModel(structure="network", graph="small_world", n_players=40, rng=1)
-    c = CoordinationModel(structure="network", graph="small_world", n_players=40, rng=2)
+    a = CoordinationModel(structure=Network(n_players=40), rng=1)
+    b = CoordinationModel(structure=Network(n_players=40), rng=1)
+    c = CoordinationModel(structure=Network(n_players=40), rng=2)
     np.testing.assert_array_equal(a.topology.indices, b.topology.indices)
     assert not np.array_equal(a.topology.indices, c.topology.indices)
 
 
 def test_given_graph_and_edge_list() -> None:
     star = nx.star_graph(4)  # node 0 in the middle
-    model = CoordinationModel(structure="network", graph=star, rng=0)
+    model = CoordinationModel(structure=Network(star), rng=0)
     assert model.n_players == 5 and model.topology.degree.tolist() == [4, 1, 1, 1, 1]
-    edges = CoordinationModel(structure="network", graph=[[0, 1], [1, 2], [2, 0]], rng=0)
+    edges = CoordinationModel(structure=Network([[0, 1], [1, 2], [2, 0]]), rng=0)
     assert edges.topology.regular_degree == 2
 
 
@@ -247,34 +249,52 @@ def test_pairs_graph() -> None:
     ("params", "match"),
     [
         ({"structure": "lattice"}, "structure must be one of 'grid', 'network', 'well_mixed'"),
-        ({"neighbourhood": "hexagonal"}, "neighbourhood must be one of 'von_neumann', 'moore'"),
+        ({"structure": {"width": 5}}, "structure needs a 'kind'"),
         (
-            {"structure": "network", "neighbourhood": "moore"},
-            "neighbourhood applies to structure 'grid' only, not 'network'; a network's "
-            "neighbours are its graph's edges",
+            {"structure": {"kind": "grid", "neighbourhood": "hexagonal"}},
+            "neighbourhood must be one of 'von_neumann', 'moore'",
         ),
-        ({"structure": "well_mixed", "neighbourhood": "moore"}, "neighbourhood applies to"),
-        ({"structure": "well_mixed", "width": 5}, "width applies to structure 'grid' only"),
-        ({"n_players": 50}, "n_players applies to structure 'network' or 'well_mixed' only"),
-        ({"width": 2}, "width must be an integer ≥ 3"),
-        ({"structure": "well_mixed", "n_players": 7}, "n_players must be even"),
-        ({"structure": "network", "graph": "lattice"}, "unknown graph 'lattice'; allowed:"),
-        ({"structure": "network", "graph": "ring", "degree": 3}, "needs an even degree"),
         (
-            {"structure": "network", "graph": "regular", "degree": 3, "n_players": 9},
+            {"structure": {"kind": "network", "neighbourhood": "moore"}},
+            "structure 'network' has no parameter 'neighbourhood'; allowed: kind, graph, "
+            "n_players, degree, rewire, interaction",
+        ),
+        (
+            {"structure": {"kind": "well_mixed", "width": 5}},
+            "'well_mixed' has no parameter 'width'",
+        ),
+        ({"structure": {"kind": "grid", "n_players": 50}}, "'grid' has no parameter 'n_players'"),
+        ({"structure": {"kind": "grid", "width": 2}}, "width must be an integer ≥ 3"),
+        ({"structure": {"kind": "well_mixed", "n_players": 7}}, "n_players must be even"),
+        ({"structure": {"kind": "well_mixed", "n_players": 1}}, "n_players must be an integer ≥ 2"),
+        ({"structure": {"kind": "network", "graph": "lattice"}}, "unknown graph 'lattice'"),
+        ({"structure": {"kind": "network", "graph": "ring", "degree": 3}}, "needs an even degree"),
+        (
+            {"structure": {"kind": "network", "graph": "regular", "degree": 3, "n_players": 9}},
             "needs degree × n_players even",
         ),
         (
-            {"structure": "network", "graph": nx.DiGraph([(0, 1), (1, 0)])},
+            {"structure": {"kind": "network", "graph": [[0, 1], [1, 2]], "n_players": 3}},
+            "n_players applies to generated graphs; a given graph has its own",
+        ),
+        (
+            {"structure": {"kind": "network", "graph": nx.DiGraph([(0, 1), (1, 0)])}},
             "undirected simple networkx.Graph",
         ),
-        ({"interaction": "matching"}, "interaction must be one of 'neighbours', 'random_neigh"),
-        ({"structure": "well_mixed", "interaction": "neighbours"}, "must be one of 'matching'"),
+        (
+            {"structure": {"kind": "grid", "interaction": "matching"}},
+            "interaction must be one of 'neighbours', 'random_neighbour' for structure 'grid'",
+        ),
+        (
+            {"structure": {"kind": "well_mixed", "interaction": "neighbours"}},
+            "must be one of 'matching'",
+        ),
+        ({"structure": 3}, "structure must be one of 'grid', 'network', 'well_mixed', a table"),
         ({"observation": "memory1"}, "observation 'memory1' needs one partner per step"),
         ({"observation": "history"}, "observation must be one of 'none', 'memory1', 'shares'"),
         ({"aggregate": "max"}, "aggregate must be one of 'mean', 'sum'"),
         (
-            {"interaction": "random_neighbour", "self_interaction": True},
+            {"structure": Grid(interaction="random_neighbour"), "self_interaction": True},
             "self_interaction applies to interaction 'neighbours' only",
         ),
         ({"rules": "copycat"}, "unknown rule 'copycat' in rules; allowed: imitate_best"),
@@ -298,7 +318,7 @@ def test_isolated_players_are_refused_under_neighbour_interaction() -> None:
     graph.add_node(4)
     graph.add_node(9)
     with pytest.raises(TopologyError, match=r"2 isolated players \(indices 4, 5\)"):
-        CoordinationModel(structure="network", graph=graph, rng=0)
+        CoordinationModel(structure=Network(graph), rng=0)
 
 
 # ---------------------------------------------------------------------- dynamics
@@ -323,9 +343,7 @@ def test_nowak_may_imitation_by_hand() -> None:
     model = CoordinationModel(
         game="spatial_pd",
         game_params={"b": 1.9},
-        width=5,
-        height=5,
-        neighbourhood="moore",
+        structure=Grid(5, 5, neighbourhood="moore"),
         self_interaction=True,
         aggregate="sum",
         rules="imitate_best",
@@ -354,7 +372,7 @@ def test_nowak_may_imitation_by_hand() -> None:
 
 def test_mean_payoff_over_neighbours() -> None:
     # Coordination on a 3 × 3 von Neumann torus: the centre plays 1, everyone else 0.
-    model = CoordinationModel(width=3, height=3, rng=0)
+    model = CoordinationModel(structure=Grid(3, 3), rng=0)
     actions = np.zeros(9, dtype=np.int64)
     actions[4] = 1
     out = _play(model, actions)
@@ -366,7 +384,7 @@ def test_mean_payoff_over_neighbours() -> None:
 
 
 def test_well_mixed_matching_pairs_everyone() -> None:
-    model = CoordinationModel(structure="well_mixed", n_players=10, rng=4)
+    model = CoordinationModel(structure=WellMixed(10), rng=4)
     _play(model)
     partners = model.partners
     assert partners is not None
@@ -375,9 +393,7 @@ def test_well_mixed_matching_pairs_everyone() -> None:
 
 
 def test_asymmetric_game_matches_rows_with_columns() -> None:
-    model = CoordinationModel(
-        game="battle_of_the_sexes", structure="well_mixed", n_players=8, rng=1
-    )
+    model = CoordinationModel(game="battle_of_the_sexes", structure=WellMixed(8), rng=1)
     for _ in range(5):
         _play(model)
         side = model.topology.side
@@ -385,7 +401,7 @@ def test_asymmetric_game_matches_rows_with_columns() -> None:
 
 
 def test_random_neighbour_partners_are_neighbours() -> None:
-    model = CoordinationModel(width=4, height=4, interaction="random_neighbour", rng=2)
+    model = CoordinationModel(structure=Grid(4, 4, interaction="random_neighbour"), rng=2)
     _play(model)
     for i, j in enumerate(model.partners):
         assert j in model.topology.neighbours(i)
@@ -394,9 +410,7 @@ def test_random_neighbour_partners_are_neighbours() -> None:
 def test_memory_observation_and_episode_restart() -> None:
     model = CoordinationModel(
         game="prisoners_dilemma",
-        structure="network",
-        graph="pairs",
-        n_players=2,
+        structure=Network("pairs", n_players=2),
         observation="memory1",
         max_episode_steps=2,
         rng=0,
@@ -414,9 +428,9 @@ def test_memory_observation_and_episode_restart() -> None:
 
 @pytest.mark.parametrize("structure", ["grid", "network", "well_mixed"])
 def test_shares_observation_counts_the_neighbours(structure: str) -> None:
-    extra = {} if structure == "grid" else {"n_players": 30}
+    table = {"kind": structure} if structure == "grid" else {"kind": structure, "n_players": 30}
     model = CoordinationModel(
-        game="climbing", structure=structure, observation="shares", share_levels=4, **extra, rng=5
+        game="climbing", structure=table, observation="shares", share_levels=4, rng=5
     )
     actions = np.random.default_rng(0).integers(3, size=model.n_players)
     obs = _play(model, actions).obs
@@ -437,10 +451,7 @@ def test_best_response_by_hand_on_a_ring() -> None:
     start = np.array([1, 0, 0, 1, 1, 1])
     model = CoordinationModel(
         game="stag_hunt",
-        structure="network",
-        graph="ring",
-        degree=2,
-        n_players=6,
+        structure=Network("ring", n_players=6, degree=2),
         aggregate="sum",
         rules="best_response",
         initial=start,
@@ -452,10 +463,7 @@ def test_best_response_by_hand_on_a_ring() -> None:
     np.testing.assert_array_equal(model.next_actions, [1, 1, 1, 1, 1, 1])
     lone_hare = CoordinationModel(
         game="stag_hunt",
-        structure="network",
-        graph="ring",
-        degree=2,
-        n_players=6,
+        structure=Network("ring", n_players=6, degree=2),
         rules="best_response",
         initial=np.array([0, 0, 1, 0, 0, 0]),
         rng=0,
@@ -472,9 +480,7 @@ def test_noisy_best_response_selects_the_risk_dominant_convention() -> None:
     for seed in range(3):
         model = CoordinationModel(
             game="stag_hunt",
-            neighbourhood="moore",
-            width=20,
-            height=20,
+            structure=Grid(20, 20, neighbourhood="moore"),
             rules="best_response",
             mutation=0.05,
             initial=0,  # everyone starts on the payoff-dominant stag convention
@@ -497,7 +503,7 @@ def test_convention_tracker() -> None:
 
 
 def test_convention_in_the_metrics() -> None:
-    model = CoordinationModel(width=3, height=3, convention_window=2, rng=0)
+    model = CoordinationModel(structure=Grid(3, 3), convention_window=2, rng=0)
     _play(model, np.ones(9, dtype=np.int64))
     assert np.isnan(model.metrics()["convention_step"])
     _play(model, np.ones(9, dtype=np.int64))
@@ -508,7 +514,7 @@ def test_convention_in_the_metrics() -> None:
 
 
 def test_clustering_of_actions() -> None:
-    model = CoordinationModel(width=4, height=4, rng=0)
+    model = CoordinationModel(structure=Grid(4, 4), rng=0)
     rows, cols = np.divmod(np.arange(16), 4)
     _play(model, (rows + cols) % 2)  # checkerboard: every neighbour differs
     assert model.clustering() == pytest.approx(-1.0)
@@ -518,7 +524,7 @@ def test_clustering_of_actions() -> None:
 
 
 def test_cooperation_rate_and_payoff_relative() -> None:
-    model = CoordinationModel(game="prisoners_dilemma", width=3, height=3, rng=0)
+    model = CoordinationModel(game="prisoners_dilemma", structure=Grid(3, 3), rng=0)
     _play(model, np.zeros(9, dtype=np.int64))
     metrics = model.metrics()
     assert metrics["cooperation_rate"] == 1.0
@@ -526,7 +532,7 @@ def test_cooperation_rate_and_payoff_relative() -> None:
 
 
 def test_players_are_mesa_agents_with_views() -> None:
-    model = CoordinationModel(width=3, height=3, rules={"imitate_best": 1 / 3}, rng=0)
+    model = CoordinationModel(structure=Grid(3, 3), rules={"imitate_best": 1 / 3}, rng=0)
     learners = model.role_agents("player")
     assert len(learners) == 6 and len(model.players) == 9 and len(model.agents) == 9
     assert [p.slot for p in learners] == list(range(6))
@@ -545,9 +551,7 @@ def test_population_selects_by_side() -> None:
 
     model = CoordinationModel(
         game="prisoners_dilemma",
-        structure="network",
-        graph="pairs",
-        n_players=4,
+        structure=Network("pairs", n_players=4),
         observation="memory1",
         rng=0,
     )
@@ -571,7 +575,7 @@ def test_strategies_by_hand() -> None:
 
 
 def test_autoreset_off_stops_the_game() -> None:
-    model = CoordinationModel(width=3, height=3, max_episode_steps=2, autoreset=False, rng=0)
+    model = CoordinationModel(structure=Grid(3, 3), max_episode_steps=2, autoreset=False, rng=0)
     _play(model)
     out = _play(model)
     assert out.truncated.all() and not model.active("player").any()
@@ -581,7 +585,7 @@ def test_autoreset_off_stops_the_game() -> None:
 
 
 def test_multi_agent_env_and_registry_name() -> None:
-    env = MultiAgentEnv("coordination", {"game": "stag_hunt", "width": 3, "height": 3})
+    env = MultiAgentEnv("coordination", {"game": "stag_hunt", "structure": Grid(3, 3)})
     obs = env.reset(seed=0)
     assert obs["player"].shape == (9,)
     out = env.step({"player": np.zeros(9, dtype=np.int64)})
@@ -597,9 +601,7 @@ def test_gymnasium_make_coordination() -> None:
     env = gym.make(
         "socialrl/Coordination-v0",
         game="prisoners_dilemma",
-        structure="network",
-        graph="pairs",
-        n_players=2,
+        structure=Network("pairs", n_players=2),
         observation="memory1",
         others=tit_for_tat,
     )
@@ -619,10 +621,10 @@ def test_registered_views_pass_their_api_tests() -> None:
 
     import socialrl  # noqa: F401  (registers the ids)
 
-    env = gym.make("socialrl/Coordination-v0", width=4, height=4)
+    env = gym.make("socialrl/Coordination-v0", structure=Grid(4, 4))
     check_env(env.unwrapped)
     assert env.observation_space == gym.spaces.Discrete(4 + 2)  # shares of 4 neighbours + start
     env.close()
-    zoo = parallel_env(game="stag_hunt", width=3, height=3, max_episode_steps=10)
+    zoo = parallel_env(game="stag_hunt", structure=Grid(3, 3), max_episode_steps=10)
     assert len(zoo.possible_agents) == 9 and zoo.possible_agents[0] == "player_0"
     parallel_api_test(zoo, num_cycles=20)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from socialrl_models.coordination import CoordinationModel, TitForTat, WinStayLoseShift
+from socialrl_models.coordination import CoordinationModel, Grid, TitForTat, WinStayLoseShift
 
 import socialrl
 from socialrl.learners import QLearning
@@ -17,9 +17,8 @@ pytestmark = pytest.mark.core
 
 IPD_AGAINST_TFT = {
     "game": "prisoners_dilemma",
-    "structure": "network",
-    "graph": "pairs",
-    "n_players": 40,  # 20 learners, each with its own tit-for-tat partner and Q table
+    # 20 learners, each with its own tit-for-tat partner and Q table
+    "structure": {"kind": "network", "graph": "pairs", "n_players": 40},
     "observation": "memory1",
 }
 CC, CD, DC, DD = 0, 1, 2, 3  # memory-1 states (own, partner); C = 0, D = 1
@@ -63,7 +62,7 @@ def test_q_learning_against_tit_for_tat(gamma: float, policy: list[int]) -> None
 def test_tit_for_tat_and_pavlov_cooperate_forever() -> None:
     results = socialrl.simulate(
         CoordinationModel,
-        {**IPD_AGAINST_TFT, "n_players": 4},
+        {**IPD_AGAINST_TFT, "structure": {"kind": "network", "graph": "pairs", "n_players": 4}},
         [Group(TitForTat(), agents={"side": 0}), Group(WinStayLoseShift(), agents={"side": 1})],
         steps=50,
         record_every=10,
@@ -74,7 +73,7 @@ def test_tit_for_tat_and_pavlov_cooperate_forever() -> None:
 
 
 def test_seeded_runs_are_identical_with_rules_and_learners() -> None:
-    params = {"game": "stag_hunt", "width": 6, "height": 6, "rules": {"best_response": 0.5}}
+    params = {"game": "stag_hunt", "structure": Grid(6, 6), "rules": {"best_response": 0.5}}
     params["mutation"] = 0.1
     runs = [
         socialrl.simulate(CoordinationModel, params, QLearning(), steps=50, record_every=5, seed=3)
@@ -98,8 +97,8 @@ def test_study_summary_answers_the_question(tmp_path: Path) -> None:
         ],
         sweep=SweepSpec(
             points=[
-                {"model.structure": "well_mixed", "model.n_players": 40},
-                {"model.structure": "grid", "model.width": 5, "model.height": 5},
+                {"model.structure": {"kind": "well_mixed", "n_players": 40}},
+                {"model.structure": {"kind": "grid", "width": 5, "height": 5}},
             ]
         ),
         run=RunSettings(steps=400, record_every=100, snapshot_every=400),
@@ -110,7 +109,11 @@ def test_study_summary_answers_the_question(tmp_path: Path) -> None:
     assert len(table) == 2 and (table["runs"] == 2).all()
     for column in ("convention", "t_convention", "selected", "share_left", "coordination_rate"):
         assert column in table.columns
-    mixed = table[table["model.structure"] == "well_mixed"].iloc[0]
+    assert table["model.structure"].tolist() == [
+        "well_mixed, 40 players",
+        "grid 5×5 von_neumann, neighbours",
+    ]
+    mixed = table.iloc[0]
     assert mixed["convention"] == 1.0 and mixed["t_convention"] < 400
     # Pure coordination: either convention will do; which one is the runs' history.
     assert re.fullmatch(r"(left|right) [12]/2", mixed["selected"])
@@ -126,7 +129,11 @@ def test_study_summary_spreads_game_params(tmp_path: Path) -> None:
         seed=1,
         model=ModelSpec(
             name="coordination",
-            params={"game": "spatial_pd", "width": 5, "height": 5, "rules": "imitate_best"},
+            params={
+                "game": "spatial_pd",
+                "structure": {"kind": "grid", "width": 5, "height": 5},
+                "rules": "imitate_best",
+            },
         ),
         population=[GroupSpec(role="player", learner="q_learning")],
         sweep=SweepSpec(grid={"model.game_params": [{"b": 1.5}, {"b": 2.5}]}),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -128,18 +130,26 @@ def test_an_always_inactive_agent_keeps_its_network() -> None:
         assert not np.array_equal(after[key][0], old[0]), key
 
 
-@pytest.mark.parametrize("shared", [True, False], ids=["shared", "independent"])
-def test_dqn_learns_a_small_maze(shared: bool) -> None:
-    layout = "S...\n.##.\n...G"
-    learner = DQN(
+def _small_maze_dqn(**options: Any) -> DQN:
+    """A DQN that learns the 3 × 4 maze ``SMALL_MAZE`` in 3,000 steps of 4 walkers."""
+    return DQN(
         lr=1e-3,
         gamma=0.9,
         learning_starts=200,
         target_update_interval=200,
         buffer_size=5000,
         epsilon={"kind": "linear", "start": 1.0, "end": 0.05, "steps": 1500},
-        shared=shared,
+        **options,
     )
+
+
+SMALL_MAZE = "S...\n.##.\n...G"
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "independent"])
+def test_dqn_learns_a_small_maze(shared: bool) -> None:
+    layout = SMALL_MAZE
+    learner = _small_maze_dqn(shared=shared)
     res = simulate(
         "maze",
         {"layout": layout, "n_walkers": 4, "max_episode_steps": 50},
@@ -155,16 +165,8 @@ def test_dqn_learns_a_small_maze(shared: bool) -> None:
 
 @pytest.mark.slow
 def test_cnn_dqn_learns_from_grid_images() -> None:
-    layout = "S...\n.##.\n...G"
-    learner = DQN(
-        lr=1e-3,
-        gamma=0.9,
-        learning_starts=200,
-        target_update_interval=200,
-        buffer_size=5000,
-        epsilon={"kind": "linear", "start": 1.0, "end": 0.05, "steps": 1500},
-        network="cnn",
-    )
+    layout = SMALL_MAZE
+    learner = _small_maze_dqn(network="cnn")
     params = {"layout": layout, "n_walkers": 4, "max_episode_steps": 50, "observation": "grid"}
     res = simulate("maze", params, {"walker": learner}, steps=3000, seed=0, record_every=500)
     assert learner.config.network == "cnn"

@@ -9,6 +9,12 @@ before the change with ``--save tools/table_hashes.json`` and after it with
 
     python tools/table_hashes.py --save tools/table_hashes.json
     python tools/table_hashes.py --compare tools/table_hashes.json
+
+A change that renames or regroups a model's parameters (the coordination model's flat
+``width``/``height`` became one ``structure`` table) changes every run id, since ids hash the
+parameters. ``--by-point`` then identifies each run by its sweep point and replication instead
+and leaves the parameter columns out, so the hashes say whether the same runs computed the
+same numbers: save them with the old code, compare with the new.
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ STUDIES = [
 VOLATILE = {"seconds", "started", "finished", "host", "hostname", "pid", "worker", "traceback"}
 
 
+#: Parameter columns, which ``--by-point`` leaves out (they spell the sweep point).
+PARAMETERS = ("model.", "population.", "run.")
+
+
 def table_hash(frame: pd.DataFrame) -> str:
     """SHA-256 of a table's columns, dtypes and values, rows in their stored order."""
     frame = frame.drop(columns=[c for c in frame.columns if c in VOLATILE])
@@ -48,7 +58,19 @@ def table_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def study_hashes(spec: Path, out: Path, workers: int) -> dict[str, str]:
+def by_point(frame: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with run ids replaced by (point, replication) and no parameter columns."""
+    keys = runs.set_index("run_id")[["point", "replication"]]
+    if "point" not in frame.columns:
+        frame = frame.join(keys[[c for c in keys.columns if c not in frame.columns]], on="run_id")
+    frame = frame.drop(
+        columns=[c for c in frame.columns if c == "run_id" or c.startswith(PARAMETERS)]
+    )
+    order = [c for c in ("point", "replication", "step", "agent", "episode") if c in frame.columns]
+    return frame.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def study_hashes(spec: Path, out: Path, workers: int, point_keyed: bool = False) -> dict[str, str]:
     """Run one study into ``out`` and hash each of its tables."""
     run_study(spec, out=out, workers=workers)
     results = load_results(out / _study_name(spec))
@@ -58,6 +80,8 @@ def study_hashes(spec: Path, out: Path, workers: int) -> dict[str, str]:
     tables = {"runs": results.runs.sort_values("run_id").reset_index(drop=True)}
     for name in results.table_names:
         tables[name] = results.table(name)
+    if point_keyed:
+        tables = {name: by_point(frame, results.runs) for name, frame in tables.items()}
     return {name: table_hash(frame) for name, frame in sorted(tables.items())}
 
 
@@ -73,6 +97,11 @@ def main() -> int:
     parser.add_argument("--save", type=Path, help="write the hashes to this JSON file")
     parser.add_argument("--compare", type=Path, help="compare with hashes saved earlier")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--by-point",
+        action="store_true",
+        help="key runs by sweep point and replication, not run id (see the module docstring)",
+    )
     parser.add_argument("--only", nargs="*", help="study file stems to run (default: all)")
     args = parser.parse_args()
     specs = [s for s in STUDIES if not args.only or s.stem in args.only]
@@ -80,7 +109,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for spec in specs:
             started = time.perf_counter()
-            hashes[spec.stem] = study_hashes(spec, Path(scratch), args.workers)
+            hashes[spec.stem] = study_hashes(spec, Path(scratch), args.workers, args.by_point)
             print(
                 f"{spec.stem}: {len(hashes[spec.stem])} tables, "
                 f"{time.perf_counter() - started:.1f} s",

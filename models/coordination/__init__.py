@@ -14,6 +14,7 @@ from .games import (
 )
 from .model import CoordinationModel
 from .strategies import TitForTat, WinStayLoseShift
+from .structures import Grid, Network, Structure, WellMixed
 from .topology import TopologyError
 
 __all__ = [
@@ -21,8 +22,12 @@ __all__ = [
     "CoordinationModel",
     "Game",
     "GameError",
+    "Grid",
+    "Network",
+    "Structure",
     "TitForTat",
     "TopologyError",
+    "WellMixed",
     "WinStayLoseShift",
     "get_game",
     "mixed_nash",

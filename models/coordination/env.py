@@ -24,8 +24,8 @@ class CoordinationEnv(SingleAgentEnv):
         tit_for_tat = TitForTat()
         tit_for_tat.bind(2, Discrete(5), Discrete(2), np.random.SeedSequence(0))
         gymnasium.make(
-            "socialrl/Coordination-v0", game="prisoners_dilemma", structure="network",
-            graph="pairs", n_players=2, observation="memory1", others=tit_for_tat,
+            "socialrl/Coordination-v0", game="prisoners_dilemma",
+            structure=Network("pairs", n_players=2), observation="memory1", others=tit_for_tat,
         )
 
     """

@@ -5,21 +5,24 @@ Description:
     coordination,
     stag hunt, battle of the sexes, hawk–dove, prisoner's dilemma, Nowak & May's spatial
     dilemma, Claus & Boutilier's climbing game, or any matrix) again and again with partners
-    drawn from a social structure (:mod:`socialrl_models.coordination.topology`):
+    drawn from a social structure, one typed object
+    (:mod:`socialrl_models.coordination.structures`):
 
-    * ``structure="grid"``: a ``height × width`` torus (``mesa.discrete_space``
-      ``OrthogonalVonNeumannGrid`` or ``OrthogonalMooreGrid``);
-    * ``structure="network"``: the nodes of a graph (``mesa.discrete_space.Network``): small
-      world, scale free, random, regular, ring, complete, fixed pairs, or a graph you give;
-    * ``structure="well_mixed"``: no structure; everyone is paired with a random partner
+    * ``Grid(width, height, neighbourhood)``: a ``height × width`` torus
+      (``mesa.discrete_space`` ``OrthogonalVonNeumannGrid`` or ``OrthogonalMooreGrid``);
+    * ``Network(graph, n_players, degree, rewire)``: the nodes of a graph
+      (``mesa.discrete_space.Network``): small world, scale free, random, regular, ring,
+      complete, fixed pairs, or a graph you give;
+    * ``WellMixed(n_players)``: no structure; everyone is paired with a random partner
       every step.
 
     On a grid or network a player either plays its action against *every* neighbour
     (``interaction="neighbours"``, Nowak & May's setting; the payoff is the mean — or the
     sum — over those games) or against *one* neighbour drawn afresh each step
-    (``interaction="random_neighbour"``). Players who learn form the role ``player``; the
-    others follow a revision rule the model runs (``rules=``: imitate-the-best, noisy best
-    response; :mod:`socialrl_models.coordination.revision`). Fixed repeated-game strategies
+    (``interaction="random_neighbour"``); the interaction is part of the structure. Players
+    who learn form the role ``player``; the others follow a revision rule the model runs
+    (``rules=``: imitate-the-best, noisy best response;
+    :mod:`socialrl_models.coordination.revision`). Fixed repeated-game strategies
     (tit-for-tat, win-stay-lose-shift, always-X) are learner-protocol policies placed in the
     population (:mod:`socialrl_models.coordination.strategies`).
 
@@ -60,12 +63,11 @@ import numpy as np
 from socialrl.contract import RoleStep
 from socialrl.single_role import SingleRole
 
-from . import kernels
+from . import checks, kernels
 from .agents import Player
 from .games import Game, get_game, reference_payoff
 from .metrics import ConventionTracker, assortativity
 from .observations import (
-    OBSERVATIONS,
     encode_memory,
     encode_shares,
     memory_start,
@@ -73,25 +75,11 @@ from .observations import (
     shares_start,
 )
 from .revision import LEARNER, assign_rules, parse_rules, revise
-from .topology import (
-    STRUCTURES,
-    Topology,
-    TopologyError,
-    as_graph,
-    grid_topology,
-    make_graph,
-    network_topology,
-    well_mixed_topology,
-)
+from .structures import Structure, as_structure
 
 __all__ = ["CoordinationModel"]
 
 ROLE = "player"
-INTERACTIONS = {
-    "grid": ("neighbours", "random_neighbour"),
-    "network": ("neighbours", "random_neighbour"),
-    "well_mixed": ("matching",),
-}
 
 
 class CoordinationModel(SingleRole[Player], mesa.Model):
@@ -103,20 +91,12 @@ class CoordinationModel(SingleRole[Player], mesa.Model):
             ``"climbing"``), a payoff matrix ``[A, A]`` (symmetric) or ``[A, A, 2]``, or a
             :class:`~socialrl_models.coordination.games.Game`.
         game_params: Parameters of a zoo game, e.g. ``{"b": 1.8}`` for ``"spatial_pd"``.
-        structure: ``"grid"``, ``"network"`` or ``"well_mixed"``.
-        width: Grid width (default 10; grid only).
-        height: Grid height (default 10; grid only).
-        neighbourhood: ``"von_neumann"`` (4 neighbours, default) or ``"moore"`` (8; grid only).
-        n_players: Number of players of a generated network or a well-mixed population
-            (default 100; a grid has ``width × height``, a given graph its nodes).
-        graph: ``"small_world"`` (default), ``"scale_free"``, ``"random"``, ``"regular"``,
-            ``"ring"``, ``"complete"``, ``"pairs"``, a ``networkx.Graph`` or an edge list
-            (network only; see :func:`~socialrl_models.coordination.topology.make_graph`).
-        degree: Mean degree of a generated graph (default 4).
-        rewire: Rewiring probability of ``"small_world"`` (default 0.1).
-        interaction: ``"neighbours"`` (play every neighbour; default on grids and networks),
-            ``"random_neighbour"`` (one random neighbour per step), or ``"matching"`` (random
-            pairs; the only one, and the default, when well-mixed).
+        structure: Who meets whom, with its own parameters and interaction: a
+            :class:`~socialrl_models.coordination.structures.Grid` (default: 10 × 10, von
+            Neumann, every neighbour), ``Network`` or ``WellMixed``; a table with a ``kind``
+            (``{"kind": "network", "graph": "pairs", "n_players": 40}``, as study files write
+            it); or a kind's name for its defaults. A grid has ``width × height`` players, a
+            given graph its nodes.
         aggregate: ``"mean"`` or ``"sum"`` of the payoffs against the neighbours.
         self_interaction: Also play against oneself (Nowak & May 1992; neighbours only).
         observation: ``"none"``, ``"memory1"`` or ``"shares"`` (see the module docstring).
@@ -145,15 +125,7 @@ class CoordinationModel(SingleRole[Player], mesa.Model):
         self,
         game: str | Game | Any = "coordination",
         game_params: Mapping[str, Any] | None = None,
-        structure: str = "grid",
-        width: int | None = None,
-        height: int | None = None,
-        neighbourhood: str | None = None,
-        n_players: int | None = None,
-        graph: str | Any = None,
-        degree: int | None = None,
-        rewire: float | None = None,
-        interaction: str | None = None,
+        structure: Structure | str | Mapping[str, Any] = "grid",
         aggregate: str = "mean",
         self_interaction: bool = False,
         observation: str = "none",
@@ -172,17 +144,13 @@ class CoordinationModel(SingleRole[Player], mesa.Model):
         self.game = get_game(game, **dict(game_params or {}))
         self._table = self.game.own_payoffs()
         n_actions = self.game.n_actions
+        self.structure = as_structure(structure)
+        self.interaction = self.structure.interaction
         # Cheap checks first: a million-cell Mesa grid takes a while to build.
-        _choose("structure", structure, STRUCTURES, "")
-        self.interaction = _choose(
-            "interaction", interaction, INTERACTIONS[structure], f"structure {structure!r}"
-        )
-        self._check_options(aggregate, self_interaction, observation, revision_rate, mutation)
-        self._check_episodes(convention_share, convention_window, max_episode_steps)
-        self.topology = self._build_topology(
-            structure, width, height, neighbourhood, n_players, graph, degree, rewire
-        )
-        topology = self.topology
+        checks.check_play(aggregate, self_interaction, self.interaction, observation)
+        checks.check_revision(revision_rate, mutation)
+        checks.check_episodes(convention_share, convention_window, max_episode_steps)
+        self.topology = topology = self.structure.build(self.rng, self.random)
         n = topology.n_players
         self.n_players = n
         self.aggregate = aggregate
@@ -193,42 +161,11 @@ class CoordinationModel(SingleRole[Player], mesa.Model):
         self.revision_rate, self.mutation = float(revision_rate), float(mutation)
         self._partnered = self.interaction != "neighbours"
         self._fixed_partner = self._single_partners(observation)
-        self.share_levels = self._levels(share_levels)
-        self._two_populations = structure == "well_mixed" and not self.game.symmetric
+        self.share_levels = checks.share_levels(share_levels, topology.regular_degree)
+        self._two_populations = topology.kind == "well_mixed" and not self.game.symmetric
 
-        # Who learns and who revises by a rule.
-        self.rules = parse_rules(rules)
-        self.kind = assign_rules(self.rules, n, self.rng)
-        self._learners = np.flatnonzero(self.kind == LEARNER)
-        self._all_learn = self._learners.size == n
-        self._rule_groups = [(r, np.flatnonzero(self.kind == r)) for r in self.rules]
-        self._rule_groups = [(r, who) for r, who in self._rule_groups if who.size]
-        n_learn = int(self._learners.size)
-        self.n_learners = n_learn
-
-        # Per-step state, struct of arrays.
-        self.actions = self._initial_actions(initial)
-        self.payoffs = np.zeros(n)
-        self.partners: np.ndarray | None = None
-        self._planned = self.actions.copy()
-        self._actions = self.actions[self._learners]  # the learners' (set_actions)
-        self._counts = np.bincount(self.actions, minlength=n_actions).astype(np.int64)
-        self._same, self._games = 0, 0
-        self._side = topology.side if topology.side is not None else np.zeros(n, np.int64)
-        self.tracker = ConventionTracker(float(convention_share), int(convention_window))
-        self._reference = reference_payoff(self.game)
-        self._games_each = self._games_per_player()
-        self.period = 0  # our own step counter (Mesa's `steps` differs across versions)
-        self.episode_steps = 0
-        self._over = False
-        self._never = np.zeros(n_learn, dtype=bool)
-        self._never.flags.writeable = False
-        self._always = np.ones(n_learn, dtype=bool)
-        self._always.flags.writeable = False
-        self._start = self._start_observation()
-        self._obs = self._start
-        self._active = np.ones(n_learn, dtype=bool)
-
+        self._assign_rules(rules)
+        self._init_state(initial, convention_share, convention_window)
         self.players = [
             Player(self, i, slot, str(self.kind[i]))
             for i, slot in zip(range(n), self._slots(), strict=True)
@@ -241,101 +178,42 @@ class CoordinationModel(SingleRole[Player], mesa.Model):
         )
 
     # ------------------------------------------------------------------ construction
-    def _build_topology(
-        self,
-        structure: str,
-        width: int | None,
-        height: int | None,
-        neighbourhood: str | None,
-        n_players: int | None,
-        graph: Any,
-        degree: int | None,
-        rewire: float | None,
-    ) -> Topology:
-        """The interaction structure, refusing parameters that belong to another structure."""
-        given = {
-            "width": width,
-            "height": height,
-            "neighbourhood": neighbourhood,
-            "n_players": n_players,
-            "graph": graph,
-            "degree": degree,
-            "rewire": rewire,
-        }
-        owners = {
-            "grid": ("width", "height", "neighbourhood"),
-            "network": ("n_players", "graph", "degree", "rewire"),
-            "well_mixed": ("n_players",),
-        }
-        for name, value in given.items():
-            if value is not None and name not in owners[structure]:
-                users = [s for s, names in owners.items() if name in names]
-                hint = (
-                    "; a network's neighbours are its graph's edges"
-                    if name == "neighbourhood"
-                    else ""
-                )
-                raise TopologyError(
-                    f"{name} applies to structure {' or '.join(map(repr, users))} only, not "
-                    f"{structure!r}{hint}"
-                )
-        if structure == "grid":
-            return grid_topology(
-                10 if width is None else width,
-                10 if height is None else height,
-                "von_neumann" if neighbourhood is None else neighbourhood,
-                self.random,
-            )
-        n = 100 if n_players is None else n_players
-        if int(n) != n or n < 2:
-            raise TopologyError(f"n_players must be an integer ≥ 2, got {n!r}")
-        if structure == "well_mixed":
-            return well_mixed_topology(int(n))
-        graph = "small_world" if graph is None else graph
-        if isinstance(graph, str):
-            seed = int(self.rng.integers(2**31))
-            graph = make_graph(
-                graph,
-                int(n),
-                4 if degree is None else degree,
-                0.1 if rewire is None else rewire,
-                seed,
-            )
-        elif n_players is not None:
-            raise TopologyError("n_players applies to generated graphs; a given graph has its own")
-        return network_topology(as_graph(graph), self.random, require_neighbours=True)
+    def _assign_rules(self, rules: str | Mapping[str, float] | None) -> None:
+        """Who learns (the role ``player``) and who revises by which rule."""
+        n = self.n_players
+        self.rules = parse_rules(rules)
+        self.kind = assign_rules(self.rules, n, self.rng)
+        self._learners = np.flatnonzero(self.kind == LEARNER)
+        self._all_learn = self._learners.size == n
+        self._rule_groups = [(r, np.flatnonzero(self.kind == r)) for r in self.rules]
+        self._rule_groups = [(r, who) for r, who in self._rule_groups if who.size]
+        self.n_learners = int(self._learners.size)
 
-    def _check_options(
-        self,
-        aggregate: str,
-        self_interaction: bool,
-        observation: str,
-        revision_rate: float,
-        mutation: float,
-    ) -> None:
-        _choose("aggregate", aggregate, ("mean", "sum"), "")
-        _choose("observation", observation, OBSERVATIONS, "")
-        if self_interaction and self.interaction != "neighbours":
-            raise ValueError(
-                "self_interaction applies to interaction 'neighbours' only, "
-                f"not {self.interaction!r}"
-            )
-        for name, value in (("revision_rate", revision_rate), ("mutation", mutation)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
-
-    @staticmethod
-    def _check_episodes(share: float, window: int, max_episode_steps: int | None) -> None:
-        if not 0.0 < share <= 1.0:
-            raise ValueError(f"convention_share must lie in (0, 1], got {share!r}")
-        if int(window) != window or window < 1:
-            raise ValueError(f"convention_window must be a positive integer, got {window!r}")
-        if max_episode_steps is not None and (
-            int(max_episode_steps) != max_episode_steps or max_episode_steps < 1
-        ):
-            raise ValueError(
-                f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r}"
-            )
+    def _init_state(self, initial: str | int | Sequence[float], share: float, window: int) -> None:
+        """The per-step state, struct of arrays, before step 1."""
+        n, n_actions, topology = self.n_players, self.game.n_actions, self.topology
+        n_learn = self.n_learners
+        self.actions = checks.initial_actions(initial, n, n_actions, self.rng)
+        self.payoffs = np.zeros(n)
+        self.partners: np.ndarray | None = None
+        self._planned = self.actions.copy()
+        self._actions = self.actions[self._learners]  # the learners' (set_actions)
+        self._counts = np.bincount(self.actions, minlength=n_actions).astype(np.int64)
+        self._same, self._games = 0, 0
+        self._side = topology.side if topology.side is not None else np.zeros(n, np.int64)
+        self.tracker = ConventionTracker(float(share), int(window))
+        self._reference = reference_payoff(self.game)
+        self._games_each = self._games_per_player()
+        self.period = 0  # our own step counter (Mesa's `steps` differs across versions)
+        self.episode_steps = 0
+        self._over = False
+        self._never = np.zeros(n_learn, dtype=bool)
+        self._never.flags.writeable = False
+        self._always = np.ones(n_learn, dtype=bool)
+        self._always.flags.writeable = False
+        self._start = self._start_observation()
+        self._obs = self._start
+        self._active = np.ones(n_learn, dtype=bool)
 
     def _single_partners(self, observation: str) -> np.ndarray | None:
         """Each player's one neighbour when everyone has exactly one (``pairs``), else None.
@@ -354,46 +232,6 @@ class CoordinationModel(SingleRole[Player], mesa.Model):
                 "one neighbour (graph='pairs')"
             )
         return None
-
-    def _levels(self, share_levels: int | None) -> int:
-        if share_levels is None:
-            regular = self.topology.regular_degree
-            return regular if regular is not None else 10
-        if int(share_levels) != share_levels or share_levels < 1:
-            raise ValueError(f"share_levels must be a positive integer, got {share_levels!r}")
-        return int(share_levels)
-
-    def _initial_actions(self, initial: str | int | Sequence[float]) -> np.ndarray:
-        """The actions of "step 0", which rule players play first.
-
-        ``"uniform"``; one action index for everybody; ``n_players`` integers (one action per
-        player); or ``A`` probabilities to draw each player's action from. (When
-        ``n_players = A``, integers are actions and floats probabilities.)
-        """
-        n, n_actions = self.n_players, self.game.n_actions
-        if isinstance(initial, str):
-            if initial != "uniform":
-                raise ValueError(
-                    "initial must be 'uniform', an action index, one action per player or "
-                    f"{n_actions} probabilities, got {initial!r}"
-                )
-            return self.rng.integers(n_actions, size=n)
-        if isinstance(initial, int | np.integer):
-            if not 0 <= initial < n_actions:
-                raise ValueError(f"initial action must lie in [0, {n_actions}), got {initial}")
-            return np.full(n, int(initial), dtype=np.int64)
-        arr = np.asarray(initial)
-        if arr.shape == (n,) and arr.dtype.kind in "iu":
-            if ((arr < 0) | (arr >= n_actions)).any():
-                raise ValueError(f"initial actions must lie in [0, {n_actions})")
-            return arr.astype(np.int64)
-        p = arr.astype(np.float64) if arr.dtype.kind in "iuf" else np.full(0, np.nan)
-        if p.shape != (n_actions,) or (p < 0).any() or not np.isclose(p.sum(), 1.0):
-            raise ValueError(
-                f"initial must be 'uniform', an action index, {n} actions (one per player) or "
-                f"{n_actions} probabilities summing to 1; got {arr.tolist()}"
-            )
-        return self.rng.choice(n_actions, size=n, p=p).astype(np.int64)
 
     def _games_per_player(self) -> np.ndarray | float:
         """Games behind each player's payoff (to express payoffs per game)."""
@@ -644,18 +482,6 @@ class CoordinationModel(SingleRole[Player], mesa.Model):
             for name, s in zip(self.game.actions, self.action_shares(), strict=True)
         )
         return f"step {self.period}: {shares}"
-
-
-def _choose(name: str, value: str | None, allowed: Sequence[str], where: str) -> str:
-    """``value`` (default: the first allowed one) if allowed, else a one-line error."""
-    if value is None:
-        return allowed[0]
-    if value not in allowed:
-        context = f" for {where}" if where else ""
-        raise ValueError(
-            f"{name} must be one of {', '.join(map(repr, allowed))}{context}, got {value!r}"
-        )
-    return value
 
 
 def _or_nan(value: int | None) -> float:

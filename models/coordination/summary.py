@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .structures import as_structure
+
 if TYPE_CHECKING:
     from socialrl.study import StudyResults
 
@@ -49,8 +51,9 @@ def study_summary(results: StudyResults) -> pd.DataFrame:
     """Per swept setting: conventions reached, time to convention, selection, cooperation.
 
     Columns: the swept parameters (a swept ``game_params`` table becomes one column per
-    parameter, e.g. ``b``); ``runs``; ``convention``, the share of runs in which ≥ θ of the
-    players agreed for W steps; ``t_convention`` and ``t_convention_sd``, the time to
+    parameter, e.g. ``b``; a swept ``structure`` reads ``grid 20×20 von_neumann,
+    neighbours``); ``runs``; ``convention``, the share of runs in which ≥ θ of the players
+    agreed for W steps; ``t_convention`` and ``t_convention_sd``, the time to
     convention over those runs; ``selected``, the selected action of most runs with how many
     (``"hare 10/10"``); the final action shares; the final coordination rate, payoff relative
     to the payoff-dominant equilibrium and clustering, as means across seeds. (The
@@ -67,6 +70,8 @@ def study_summary(results: StudyResults) -> pd.DataFrame:
     keys = results.runs[results.runs["status"] == "done"][["run_id", "point", *swept]]
     runs = runs.merge(keys, on="run_id").sort_values("point", kind="stable")  # sweep order
     by = swept
+    if "model.structure" in swept:  # one readable label per structure, not its JSON
+        runs["model.structure"] = runs["model.structure"].map(_structure_label)
     if "model.game_params" in swept:
         params = runs["model.game_params"].map(_as_dict)
         names = sorted({k for p in params for k in p})
@@ -96,6 +101,11 @@ def study_summary(results: StudyResults) -> pd.DataFrame:
 def _majority(selected: pd.Series) -> str:
     counts = selected.value_counts()
     return f"{counts.index[0]} {counts.iloc[0]}/{len(selected)}"
+
+
+def _structure_label(value: Any) -> str:
+    table = _as_dict(value)
+    return as_structure(table if table else str(value)).label()
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

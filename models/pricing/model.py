@@ -47,6 +47,7 @@ import pandas as pd
 from socialrl.contract import RepeatedGame, RoleStep
 from socialrl.single_role import SingleRole
 
+from . import states
 from .agents import Firm
 from .learned import greedy_cycles, impulse_response
 from .theory import LogitMarket, benchmarks, price_grid, profit_gain
@@ -169,7 +170,7 @@ class PricingModel(SingleRole[Firm], mesa.Model):
                 "use observation='prices' (features) or fewer prices, firms or periods of memory"
             )
         self.n_states = self.n_prices**digits
-        self._weights = _state_weights(n, self.n_prices, self.memory)
+        self._weights = states.state_weights(n, self.n_prices, self.memory)
         self._joint = self.n_prices ** np.arange(n, dtype=np.int64)
 
     def _init_markets(self) -> None:
@@ -244,12 +245,8 @@ class PricingModel(SingleRole[Firm], mesa.Model):
     def _as_observation(self, history: np.ndarray) -> np.ndarray:
         """States (``int64[M·n]``) or features (``float32[M·n, k·n]``) of histories ``[M,k,n]``."""
         if self.observation == "state":
-            return _encode(history, self._weights).ravel()
-        n, k = self.n_firms, self.memory
-        seats = (np.arange(n)[:, None] + np.arange(n)[None, :]) % n  # [viewer, position]
-        own_first = history[:, :, seats]  # [M, k, viewer, position]
-        features = own_first.transpose(0, 2, 1, 3).reshape(-1, k * n)
-        return (features / (self.n_prices - 1)).astype(np.float32)
+            return states.encode(history, self._weights).ravel()
+        return states.price_features(history, self.n_prices)
 
     def active(self, role: str = ROLE) -> np.ndarray:
         """Firms whose market still plays (not converged, and inside an episode)."""
@@ -409,7 +406,7 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         the period before the deviation, 1 the deviation).
         """
         play = self._greedy_play(population.greedy_policy(ROLE))
-        cycles = greedy_cycles(self.history.copy(), play, self._advance, self._code)
+        cycles = greedy_cycles(self.history.copy(), play, states.advance, self._code)
         padded = np.maximum(cycles.actions, 0)  # [M, L, n]; −1 pads shorter cycles
         on_cycle = (cycles.actions[..., 0] >= 0)[..., None]
         mean_profit = (self._profits_of(padded) * on_cycle).sum(1) / cycles.length[:, None]
@@ -431,7 +428,7 @@ class PricingModel(SingleRole[Firm], mesa.Model):
                 "p_monopoly": np.tile(self.bench.p_monopoly, M),
             }
         )
-        path = impulse_response(cycles.start, play, self._advance, self._best_response, horizon)
+        path = impulse_response(cycles.start, play, states.advance, self._best_response, horizon)
         tau = np.arange(horizon + 1)
         path_prices = self._prices_of(path)  # [M, T, n]
         path_profits = self._profits_of(path)
@@ -456,14 +453,9 @@ class PricingModel(SingleRole[Firm], mesa.Model):
 
         return play
 
-    @staticmethod
-    def _advance(history: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """The history after ``actions`` were played (a new array)."""
-        return np.concatenate([actions[:, None, :], history[:, :-1]], axis=1)
-
     def _code(self, history: np.ndarray) -> np.ndarray:
         """A unique integer per history (firm 0's state index)."""
-        return _encode(history, self._weights)[:, 0]
+        return states.encode(history, self._weights)[:, 0]
 
     def _prices_of(self, actions: np.ndarray) -> np.ndarray:
         """Prices ``[..., n]`` of grid actions ``[..., n]`` (each firm on its own grid)."""
@@ -486,26 +478,6 @@ class PricingModel(SingleRole[Firm], mesa.Model):
             for k, row in enumerate(self.prices()[:20])
         ]
         return "\n".join(lines)
-
-
-def _state_weights(n: int, m: int, k: int) -> np.ndarray:
-    """``w[viewer, lag, firm]``: the viewer sees itself first, then the firms after it.
-
-    The digit of firm ``j`` at ``lag`` in viewer ``i``'s base-``m`` state number is
-    ``lag · n + ((j − i) mod n)``.
-    """
-    w = np.empty((n, k, n), dtype=np.int64)
-    for i in range(n):
-        for lag in range(k):
-            for j in range(n):
-                w[i, lag, j] = m ** (lag * n + (j - i) % n)
-    return w
-
-
-def _encode(history: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """State index of every viewer: ``[M, n]`` from histories ``[M, k, n]``."""
-    M, k, n = history.shape
-    return history.reshape(M, k * n) @ weights.reshape(n, k * n).T
 
 
 def _per_firm(name: str, value: float | Sequence[float], n: int) -> np.ndarray:

@@ -13,7 +13,6 @@ an empty sweep) are one line naming the file and key, before any run starts; the
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -32,8 +31,8 @@ from rich.progress import (
 from rich.table import Table
 
 from socialrl import registry
-from socialrl.app.labels import column_label, value_label
 from socialrl.plugins import discover, load
+from socialrl.terminal import glossary_lines, layout
 
 app = typer.Typer(
     help="socialrl: learning agents in Mesa models — run studies, inspect and export results.",
@@ -41,12 +40,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console() if sys.stdout.isatty() else Console(width=160)
+# The terminal's width (80 where it cannot be told, e.g. in a pipe; $COLUMNS overrides).
+console = Console()
 errors = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print each line of ``message`` as one error (a spec may have several) and exit."""
+    for line in message.splitlines() or [message]:
+        errors.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True, markup=True)
     raise typer.Exit(code)
 
 
@@ -62,9 +64,12 @@ def run(
     address: Annotated[
         str | None, typer.Option(help="Ray cluster address (default: $RAY_ADDRESS).")
     ] = None,
+    max_runs: Annotated[
+        int, typer.Option(help="Refuse a study that expands to more runs than this.")
+    ] = 200_000,
 ) -> None:
     """Run a study (resuming by default): sweep × seeds, results under OUT/<study name>/."""
-    from socialrl.study import SpecError, StudyLockedError, run_study
+    from socialrl.study import ResultsError, SpecError, StudyLockedError, run_study
 
     if backend not in ("local", "sequential", "ray"):
         _fail(f"--backend must be local, sequential or ray, got {backend!r}")
@@ -78,11 +83,12 @@ def run(
                 workers=workers,
                 address=address,
                 resume=resume,
+                max_runs=max_runs,
                 on_start=on_start,
                 on_outcome=on_outcome,
                 on_progress=on_progress if backend != "ray" else None,
             )
-        except (SpecError, StudyLockedError) as err:
+        except (SpecError, StudyLockedError, ResultsError) as err:
             _fail(str(err))
             return
     console.print(
@@ -174,9 +180,14 @@ def list_things(
 
 
 @app.command()
-def show(results: Annotated[Path, typer.Argument(help="A study's results folder.")]) -> None:
+def show(
+    results: Annotated[Path, typer.Argument(help="A study's results folder.")],
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Say what each column of the summary means.")
+    ] = False,
+) -> None:
     """Status of a study's runs and its summary table."""
-    _print_summary(results)
+    _print_summary(results, explain)
 
 
 @app.command()
@@ -188,13 +199,13 @@ def export(
     ] = None,
 ) -> None:
     """Write the runs, steps, episodes and agents tables as CSV or Parquet files."""
-    from socialrl.study import load_results
+    from socialrl.study import ResultsError, load_results
 
     if format not in ("csv", "parquet"):
         _fail(f"--format must be csv or parquet, got {format!r}")
     try:
         loaded = load_results(results)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, ResultsError) as err:
         _fail(str(err))
         return
     for path in loaded.export(to or results / "export", format):
@@ -225,23 +236,26 @@ def open_app(
         raise typer.Exit(code)
 
 
-def _print_summary(path: Path) -> None:
-    from socialrl.study import load_results
+def _print_summary(path: Path, explain: bool = False) -> None:
+    from socialrl.study import ResultsError, load_results
 
     try:
         loaded = load_results(path)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, ResultsError) as err:
         _fail(str(err))
         return
     status = loaded.status()
+    damaged = f", {status['damaged']} damaged" if status["damaged"] else ""
     console.print(
         f"[bold]{loaded.name}[/]: {status['done']} done, {status['failed']} failed, "
-        f"{status['pending']} pending — {path}",
+        f"{status['pending']} pending{damaged} — {path}",
         highlight=False,
     )
     failed = loaded.runs[loaded.runs["status"] == "failed"]
     for _, row in failed.head(5).iterrows():
         console.print(f"  [red]failed[/] {row['run_id']}: {row['error']}", highlight=False)
+    for run_id, why in list(loaded.damaged.items())[:5]:
+        console.print(f"  [red]damaged[/] {run_id}: {why} (run the study again to redo it)")
     plugin = registry.plugin_for(loaded.spec.model.name)
     if plugin is None or plugin.summary is None or status["done"] == 0:
         return
@@ -249,11 +263,14 @@ def _print_summary(path: Path) -> None:
     # A summary is one table, or several titled ones (e.g. outcomes and an impulse response).
     tables = summary if isinstance(summary, dict) else {"summary": summary}
     for title, table in tables.items():
-        headers = [column_label(str(c)) for c in table.columns]
-        rich_table = Table(*headers, title=f"{loaded.name}: {title}")
-        for row in table.itertuples(index=False):
-            rich_table.add_row(*(value_label(v) for v in row))
-        console.print(rich_table)
+        for part in layout(table, f"{loaded.name}: {title}", console.width):
+            console.print(part)
+        if explain:
+            columns = [str(c) for c in table.columns]
+            for line in glossary_lines(columns, plugin.glossary, loaded.swept):
+                console.print(f"  {line}", highlight=False, markup=False)
+    if not explain:
+        console.print("(socialrl show --explain says what each column means)", style="dim")
 
 
 def main() -> None:

@@ -70,6 +70,8 @@ class ModelPlugin:
         learner_presets: Learner name → parameters the Run page starts from with this model.
         strategies: Scripted strategies the model offers as learners, name →
             ``"package.module:Class"`` (a study then says ``learner = "tit_for_tat"``).
+        glossary: What each column of the study summary means, column (or ``fnmatch``
+            pattern such as ``share_*``) → one line; ``socialrl show --explain`` prints it.
 
     """
 
@@ -82,6 +84,7 @@ class ModelPlugin:
     presets: Mapping[str, Any] = field(default_factory=dict)
     learner_presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     strategies: Mapping[str, str] = field(default_factory=dict)
+    glossary: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.name or ":" in self.name or self.name != self.name.strip():
@@ -96,7 +99,7 @@ class ModelPlugin:
         if self.view is not None and ":" in self.view:
             raise ValueError(f"plugin {self.name!r}: view is a module path, got {self.view!r}")
         # Read-only mappings: a plugin is shared by every caller of discover().
-        for name in ("env_ids", "presets", "learner_presets", "strategies"):
+        for name in ("env_ids", "presets", "learner_presets", "strategies", "glossary"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
 

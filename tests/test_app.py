@@ -91,7 +91,7 @@ def test_studies_page_lists_good_partial_and_corrupt_studies(
     states = dict(zip(overview["study"], overview["state"], strict=True))
     assert states == {"tiny_maze": "complete", "broken": "broken", "half_written": "broken"}
     errors = texts(at.error)
-    assert "corrupt" in errors and "no manifest.json" in errors
+    assert "manifest.json: damaged" in errors and "no manifest.json" in errors
     assert "Traceback" not in errors
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["runs done"] == "8" and metrics["failed"] == "0"
@@ -105,8 +105,14 @@ def test_choosing_a_broken_study_shows_a_message_not_a_traceback(
     root.mkdir()
     study = copy_study(built / "tiny_maze", root)
     (study / "runs" / next(p.name for p in (study / "runs").iterdir()) / "run.json").write_text("{")
+    at = app_on(root, monkeypatch)  # one damaged run: the study is shown without it, and says so
+    assert "1 finished run(s) cannot be read" in texts(at.warning)
     at = app_on(root, monkeypatch, "explore")
-    assert "corrupt" in texts(at.error)
+    assert not at.error
+    (study / "manifest.json").write_text("{ not json")  # a damaged manifest: a message
+    st.cache_data.clear()
+    at = app_on(root, monkeypatch, "explore")
+    assert "manifest.json: damaged" in texts(at.error) or "No study" in texts(at.info)
 
 
 def test_empty_results_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -384,3 +390,29 @@ def test_export_files_round_trip() -> None:
     assert pd.read_csv(io.BytesIO(export._csv(frame)))["x"].tolist() == [0.5, 1.5]
     back = pd.read_parquet(io.BytesIO(export._parquet(frame)))
     assert back["run_id"].astype(str).tolist() == ["a", "b"]
+
+
+# ---------------------------------------------------------------------- the study's answer
+def test_studies_page_opens_with_the_studys_answer_and_explains_its_columns(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app_on(built, monkeypatch)
+    assert "The study's answer" in texts(at.markdown)
+    answer = at.dataframe[1].value  # after the overview of studies
+    assert {"episodes_mean", "learned_share", "runs"} <= set(answer.columns)
+    helps = {
+        name: column.get("help")
+        for name, column in json.loads(at.dataframe[1].proto.columns).items()
+        if isinstance(column, dict)
+    }
+    assert "greedy path" in (helps.get("learned_share") or "")
+    assert "learned_share" in texts(at.markdown)  # the "what the columns mean" list
+
+
+def test_an_unknown_study_in_the_url_says_so(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALRL_RESULTS", str(built))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["study"] = "no_such_study"
+    at.run()
+    assert not at.exception
+    assert "There is no study 'no_such_study'" in texts(at.warning)

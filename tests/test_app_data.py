@@ -98,7 +98,12 @@ def test_a_partial_study_shows_its_finished_runs(built: Path, tmp_path: Path) ->
     for run in sorted((study / "runs").iterdir())[:3]:
         shutil.rmtree(run)
     (entry,) = find_studies(tmp_path)
-    assert entry["state"] == "partial" and entry["status"] == {"done": 5, "failed": 0, "pending": 3}
+    assert entry["state"] == "partial" and entry["status"] == {
+        "done": 5,
+        "failed": 0,
+        "pending": 3,
+        "damaged": 0,
+    }
     assert read_table(study, "steps").runs == 5
 
 

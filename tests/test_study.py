@@ -213,184 +213,7 @@ def test_run_ids_are_stable_and_seeds_are_common_random_numbers() -> None:
 
 
 # ----------------------------------------------------------------------------- spec errors
-DELETE = object()
-
-
-def _set(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
-    target: Any = data
-    for key in path[:-1]:
-        target = target[key]
-    if value is DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-
-
-GRID = ("sweep", "grid")
-BAD_STUDIES: list[tuple[str, list[tuple[tuple[Any, ...], Any]], list[str]]] = [
-    (
-        "unknown top-level key",
-        [(("modle",), {"name": "maze"})],
-        [
-            "unknown key 'modle'",
-            "allowed: name, description, seed, replications, model, population, sweep, run",
-        ],
-    ),
-    (
-        "unknown key in [run]",
-        [(("run", "stepz"), 10)],
-        [
-            "unknown key 'run.stepz'",
-            "allowed: steps, episodes, record_every, snapshot_every, stop_when_stable",
-        ],
-    ),
-    (
-        "unknown key in [[population]]",
-        [(("population", 0, "rol"), "walker")],
-        ["unknown key 'population[0].rol'", "allowed: learner, params, role, agents, name"],
-    ),
-    (
-        "unknown key in [sweep]",
-        [(("sweep", "grd"), {"model.layout": ["dyna"]})],
-        ["unknown key 'sweep.grd'", "allowed: grid, zip, points"],
-    ),
-    ("wrong type", [(("run", "steps"), "ten")], ["key 'run.steps'", "integer", "'ten'"]),
-    ("no replications", [(("replications",), 0)], ["key 'replications'", "greater than 0"]),
-    ("bad study name", [(("name",), "my study")], ["key 'name'", "'my study'"]),
-    (
-        "unknown model",
-        [(("model", "name"), "mazes")],
-        ["key 'model.name'", "'mazes'", "allowed:", "maze"],
-    ),
-    (
-        "unknown learner",
-        [(("population", 0, "learner"), "q_learner")],
-        ["key 'population[0].learner'", "'q_learner'", "allowed:", "q_learning", "random"],
-    ),
-    (
-        "learner import path that does not import",
-        [(("population", 0, "learner"), "tests.study_helpers:NoSuchLearner")],
-        ["key 'population[0].learner'", "cannot import", "NoSuchLearner"],
-    ),
-    (
-        "model parameter the model does not take",
-        [(("model", "params", "n_walker"), 3), (("sweep",), DELETE)],
-        ["model.params", "'n_walker'", "allowed:", "n_walkers", "max_episode_steps"],
-    ),
-    (
-        "model parameter the model does not take, in a swept study",
-        [(("model", "params", "n_walker"), 3)],
-        ["'n_walker'", "allowed:", "n_walkers", "max_episode_steps"],
-    ),
-    (
-        "swept model parameter the model does not take",
-        [(GRID, {"model.n_walker": [2, 3]})],
-        ["sweep point", "model.n_walker", "'n_walker'", "allowed:", "n_walkers"],
-    ),
-    (
-        "learner parameter the learner does not take",
-        [(("population", 0, "params", "alpah"), 0.5)],
-        ["population[0].params", "'alpah'", "allowed:", "alpha", "epsilon"],
-    ),
-    (
-        "bad learner value (dry build)",
-        [(("population", 0, "params", "alpha"), 2.0)],
-        ["population[0].params", "alpha", "2.0"],
-    ),
-    (
-        "bad swept learner value (dry build)",
-        [(GRID, {"population.walker.alpha": [0.5, 2.0]})],
-        ["population[0].params", "sweep point", "alpha", "2.0"],
-    ),
-    (
-        "bad model value (dry build)",
-        [(("model", "params", "n_walkers"), 0), (("sweep",), DELETE)],
-        ["model.params", "n_walkers", "got 0"],
-    ),
-    (
-        "unknown layout (dry build)",
-        [(("model", "params", "layout"), "labyrinth")],
-        ["'labyrinth'", "allowed:", "dyna", "lecture"],
-    ),
-    (
-        "empty grid list",
-        [(GRID, {"model.layout": []})],
-        ["key 'sweep.grid.model.layout'", "empty sweep"],
-    ),
-    (
-        "empty zip list",
-        [(("sweep",), {"zip": {"model.layout": []}})],
-        ["key 'sweep.zip.model.layout'", "empty sweep"],
-    ),
-    ("empty points", [(("sweep",), {"points": []})], ["key 'sweep.points'", "empty sweep"]),
-    (
-        "unequal zip lists",
-        [(("sweep",), {"zip": {"model.layout": ["dyna"], "model.n_walkers": [2, 3]}})],
-        ["key 'sweep.zip'", "equal lengths"],
-    ),
-    (
-        "sweep key with a bad prefix",
-        [(GRID, {"modle.layout": ["dyna"]})],
-        ["sweep key 'modle.layout'", "model.<param>", "population.<group>.<param>", "run.<"],
-    ),
-    (
-        "sweep key naming an unknown run setting",
-        [(GRID, {"run.stpes": [10]})],
-        ["sweep key 'run.stpes'", "steps", "record_every"],
-    ),
-    (
-        "sweep key naming a group that does not exist",
-        [(GRID, {"population.firm.alpha": [0.1]})],
-        ["sweep key 'population.firm.alpha'", "no group 'firm'", "groups: walker"],
-    ),
-    (
-        "two points describing the same run",
-        [(("sweep",), {"points": [{"model.layout": "dyna"}, {"model.layout": "dyna"}]})],
-        ["key 'sweep'", "same run"],
-    ),
-    (
-        "two groups with the same name",
-        [
-            (
-                ("population",),
-                [
-                    {"role": "walker", "learner": "q_learning", "agents": [0]},
-                    {"role": "walker", "learner": "random", "agents": [1, 2]},
-                ],
-            )
-        ],
-        ["key 'population'", "name"],
-    ),
-    (
-        "run without a length",
-        [(("run",), {"record_every": 10})],
-        ["key 'run'", "steps", "episodes"],
-    ),
-    ("no [run] at all", [(("run",), DELETE)], ["missing key 'run'"]),
-    ("no [model] at all", [(("model",), DELETE)], ["missing key 'model'"]),
-]
-
-
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [pytest.param(changes, expected, id=name) for name, changes, expected in BAD_STUDIES],
-)
-def test_bad_study_is_a_one_line_spec_error_and_nothing_runs(
-    tmp_path: Path, changes: list[tuple[tuple[Any, ...], Any]], expected: list[str]
-) -> None:
-    data = tiny_study("bad")
-    for path, value in changes:
-        _set(data, path, value)
-    study = write_toml(tmp_path / "bad.toml", data)
-    out = tmp_path / "results"
-    with pytest.raises(SpecError) as caught:
-        run_study(study, out=out, backend="sequential")
-    message = str(caught.value)
-    assert "\n" not in message
-    assert message.startswith(f"{study}: ")
-    for part in expected:
-        assert part in message, f"{part!r} not in {message!r}"
-    assert not out.exists()  # nothing ran, nothing was written
+# The table of malformed study files is in tests/test_bad_input.py.
 
 
 def test_unreadable_study_files_are_spec_errors(tmp_path: Path) -> None:
@@ -443,7 +266,12 @@ def test_python_study_with_numpy_sweep_values_runs(tmp_path: Path) -> None:
     )
     report = run_study(study, out=tmp_path, backend="sequential")
     assert report.done == 2
-    assert load_results(report.path).status() == {"done": 2, "failed": 0, "pending": 0}
+    assert load_results(report.path).status() == {
+        "done": 2,
+        "failed": 0,
+        "pending": 0,
+        "damaged": 0,
+    }
 
 
 # ----------------------------------------------------------------------------- backends
@@ -508,7 +336,7 @@ def test_failed_runs_are_recorded_with_their_traceback(tmp_path: Path, backend: 
         ]
     results = load_results(report.path)
     assert set(results.episodes["run_id"]) == set(runs.index[~exploded])
-    assert results.status() == {"done": 2, "failed": 2, "pending": 0}
+    assert results.status() == {"done": 2, "failed": 2, "pending": 0, "damaged": 0}
 
 
 def test_diverging_learner_fails_its_run(tmp_path: Path) -> None:
@@ -610,7 +438,7 @@ def test_results_round_trip_what_simulate_gives(tmp_path: Path) -> None:
     assert runs["model.layout"].eq(SMALL_MAZE).all()
     assert sorted(runs["population.walker.epsilon"]) == [0.1, 0.1, 0.5, 0.5]
     assert runs["seed"].tolist() == [c.seed for c in configs]
-    assert results.status() == {"done": 4, "failed": 0, "pending": 0}
+    assert results.status() == {"done": 4, "failed": 0, "pending": 0, "damaged": 0}
 
 
 def test_summary_is_across_seeds_of_per_run_means(tmp_path: Path) -> None:
@@ -702,7 +530,7 @@ def test_resume_skips_finished_runs_and_fresh_reruns_them(tmp_path: Path) -> Non
     for path in victim.iterdir():
         path.unlink()
     victim.rmdir()
-    assert load_results(first.path).status() == {"done": 3, "failed": 0, "pending": 1}
+    assert load_results(first.path).status() == {"done": 3, "failed": 0, "pending": 1, "damaged": 0}
     patched = run_study(study, out=tmp_path, backend="sequential")
     assert (patched.skipped, patched.done) == (3, 1)
     for name, table in run_tables(first.path, victim.name).items():
@@ -726,7 +554,7 @@ def test_resume_retries_failed_runs(tmp_path: Path) -> None:
     again = run_study(study, out=tmp_path, backend="sequential")
     assert (first.done, first.failed) == (2, 2)
     assert (again.skipped, again.done, again.failed) == (2, 0, 2)
-    assert load_results(first.path).status() == {"done": 2, "failed": 2, "pending": 0}
+    assert load_results(first.path).status() == {"done": 2, "failed": 2, "pending": 0, "damaged": 0}
 
 
 def test_resume_removes_temporary_folders_of_a_crashed_study(tmp_path: Path) -> None:

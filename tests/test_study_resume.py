@@ -117,7 +117,7 @@ def test_kill_minus_9_then_resume(tmp_path: Path) -> None:
     assert not [name for name in folders if name.startswith(".tmp-")]
     assert folders == sorted(ids)  # every run of the plan, exactly once
     results = load_results(out / "killed")
-    assert results.status() == {"done": 40, "failed": 0, "pending": 0}
+    assert results.status() == {"done": 40, "failed": 0, "pending": 0, "damaged": 0}
     assert sorted(results.runs["run_id"]) == sorted(ids)
     assert results.episodes.groupby("run_id").ngroups == 40
     for name, digests in before.items():  # finished before the kill: not one byte changed

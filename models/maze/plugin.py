@@ -14,4 +14,15 @@ PLUGIN = ModelPlugin(
         "q_learning": {"alpha": 0.5, "gamma": 0.95},
         "dyna_q": {"alpha": 0.5, "gamma": 0.95, "planning_steps": 10},
     },
+    glossary={
+        "shortest_path": "length of the shortest path from start to goal (BFS on the layout)",
+        "episodes_mean": (
+            "episodes a walker needed until its greedy path was a shortest path for good; "
+            "mean across runs of each run's mean over its walkers that got there"
+        ),
+        "episodes_sd": "standard deviation of those per-run means",
+        "learned_share": (
+            "share of walkers whose greedy path became a shortest path and stayed one until the end"
+        ),
+    },
 )

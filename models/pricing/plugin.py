@@ -9,4 +9,25 @@ PLUGIN = ModelPlugin(
     env_ids={"socialrl/PricingMarket-v0": "socialrl_models.pricing.env:PricingMarketEnv"},
     summary="socialrl_models.pricing.summary:study_summary",
     view="socialrl_models.pricing.view",
+    glossary={
+        "markets": "number of markets (Calvano's sessions) behind the row",
+        "delta_mean": (
+            "profit gain Δ = (π̄ − π_Nash) / (π_monopoly − π_Nash) on the greedy cycle the market "
+            "ends in, each market the mean over its firms; mean across markets"
+        ),
+        "delta_sd": "standard deviation of Δ across markets",
+        "converged_share": "share of markets whose greedy prices stopped changing (converged)",
+        "periods_mean": (
+            "periods until convergence, without the final stability window; mean over the "
+            "converged markets"
+        ),
+        "cycle_1_share": "share of markets whose greedy cycle is a single price vector",
+        "delta_published": "Calvano et al. (2020) baseline Δ, for comparison",
+        "periods_published": "Calvano et al. (2020) baseline periods to convergence",
+        "tau": "period around the forced deviation: 0 before it, 1 the deviation",
+        "deviator_price": "price of the firm forced to deviate to its static best response",
+        "rival_price": "mean price of the other firms",
+        "p_nash": "Bertrand–Nash price",
+        "p_monopoly": "joint-profit-maximising price",
+    },
 )

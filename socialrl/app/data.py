@@ -29,8 +29,10 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from socialrl import registry
 from socialrl.app.paths import OutsideRootError, confine
-from socialrl.study import StudyResults, load_results
+from socialrl.plugins import load
+from socialrl.study import ResultsError, StudyResults, load_results
 from socialrl.study.tables import READ_ERRORS, describe_error, stack_runs
 
 __all__ = [
@@ -44,8 +46,9 @@ __all__ = [
     "read_table",
 ]
 
-#: Errors that reading a broken study may raise (JSON, Parquet, pydantic, the file system).
-_BROKEN = (*READ_ERRORS, KeyError, TypeError, IndexError)
+#: Errors that reading a broken study may raise (JSON, Parquet, pydantic, the file system,
+#: a damaged manifest).
+_BROKEN = (*READ_ERRORS, KeyError, TypeError, IndexError, ResultsError)
 
 
 class StudyError(Exception):
@@ -167,6 +170,36 @@ def _runs(path_text: str, sig: tuple[int, int, int]) -> pd.DataFrame:
     return _results(Path(path_text)).runs
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _headline(path_text: str, sig: tuple[int, int, int]) -> Headline:
+    results = _results(Path(path_text))
+    plugin = registry.plugin_for(results.spec.model.name)
+    if plugin is None or plugin.summary is None or results.status()["done"] == 0:
+        return Headline({}, {}, "")
+    try:
+        summary = load(plugin.summary)(results)
+    except Exception as err:  # a summary that fails must not take the page with it
+        return Headline({}, {}, f"the study summary could not be computed: {describe_error(err)}")
+    tables = summary if isinstance(summary, dict) else {"summary": summary}
+    return Headline(dict(tables), dict(plugin.glossary), "")
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A study's answer: the model's summary tables (what ``socialrl show`` prints).
+
+    Attributes:
+        tables: Title → table (empty when the model declares no summary or nothing ran).
+        glossary: Column (or ``fnmatch`` pattern) → what it means, from the model's plugin.
+        problem: Why there is no table although the model declares one.
+
+    """
+
+    tables: dict[str, pd.DataFrame]
+    glossary: dict[str, str]
+    problem: str
+
+
 @dataclass(frozen=True)
 class Study:
     """A study below the results root, opened through :func:`open_study`.
@@ -197,6 +230,10 @@ class Study:
     def table(self, name: str) -> LoadedTable:
         """A table of every finished run (``runs`` gives the runs table)."""
         return _table(str(self.path), name, self.signature())
+
+    def headline(self) -> Headline:
+        """The study's answer: its model's summary, as ``socialrl show`` prints it."""
+        return _headline(str(self.path), self.signature())
 
     def has_table(self, name: str) -> bool:
         """Whether some finished run wrote the table."""

@@ -63,6 +63,11 @@ def sidebar() -> None:
         elif st.session_state.get(STUDY_KEY) not in folders:
             readable = [s["folder"] for s in found if s["state"] != "broken"] or folders
             st.session_state[STUDY_KEY] = wanted if wanted in folders else readable[0]
+        if wanted and wanted not in folders:  # a link to a study that is not here: say so
+            st.warning(
+                f"There is no study {wanted!r} in {root}; showing "
+                f"{st.session_state[STUDY_KEY]!r} instead."
+            )
         labels = {s["folder"]: _label(s) for s in found}
         choice = st.selectbox(
             "Study", folders, key=STUDY_KEY, format_func=lambda f: labels.get(f, f)

@@ -8,9 +8,35 @@ rules. Run ids hash its fields (``model_dump()``), so renaming one changes every
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError, model_validator
+from typing import Annotated, Any
 
-__all__ = ["RunSettings", "run_settings"]
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = ["Count", "RunSettings", "WholeNumber", "run_settings", "whole_number"]
+
+
+def whole_number(value: Any) -> Any:
+    """Refuse what only looks like a count: ``true``/``false``, text, fractions.
+
+    Pydantic's lax mode would read ``steps = true`` as 1 step and ``"100"`` as 100; a study
+    file that says either has a mistake in it, so it is refused. Whole floats (``1e6``) are
+    whole numbers.
+    """
+    if isinstance(value, bool | str):
+        raise ValueError(
+            f"must be an integer, not {'true/false' if isinstance(value, bool) else 'text'}"
+        )
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be an integer, not a fraction")
+        return int(value)
+    return value
+
+
+#: An integer, never a bool, a string or a fraction.
+WholeNumber = Annotated[int, BeforeValidator(whole_number)]
+#: A positive :data:`WholeNumber`.
+Count = Annotated[int, BeforeValidator(whole_number), Field(gt=0)]
 
 
 class RunSettings(BaseModel):
@@ -31,11 +57,11 @@ class RunSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    steps: PositiveInt | None = None
-    episodes: PositiveInt | None = None
-    record_every: PositiveInt = 100
-    snapshot_every: PositiveInt | None = None
-    stop_when_stable: PositiveInt | None = None
+    steps: Count | None = None
+    episodes: Count | None = None
+    record_every: Count = 100
+    snapshot_every: Count | None = None
+    stop_when_stable: Count | None = None
 
     @model_validator(mode="after")
     def _has_length(self) -> RunSettings:

@@ -17,11 +17,12 @@ from socialrl.study.spec import (
     load_study,
     parse_study,
 )
-from socialrl.study.store import StudyLockedError
+from socialrl.study.store import ResultsError, StudyLockedError
 
 __all__ = [
     "GroupSpec",
     "ModelSpec",
+    "ResultsError",
     "RunConfig",
     "RunSettings",
     "SpecError",

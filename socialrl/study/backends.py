@@ -65,13 +65,46 @@ class SequentialBackend:
 
 
 # ---------------------------------------------------------------------------- local processes
-_progress_queue: Any = None
+_progress: Any = None  # the study's progress board, in a worker
+_slot = -1  # the board row of the run this worker is executing
 _store: StudyStore | None = None
 
+#: How often the study process reads the progress board and looks for finished runs.
+POLL_SECONDS = 0.2
 
-def _init_worker(queue: Any, store: StudyStore) -> None:
-    global _progress_queue, _store
-    _progress_queue, _store = queue, store
+
+class ProgressBoard:
+    """Each run's progress as two int64 cells (step, total), written without any lock.
+
+    Workers report progress by writing their run's row; the study process reads the rows
+    of the runs in flight a few times a second. Nothing is shared but plain memory: a
+    ``multiprocessing.Queue`` has a lock, and a worker killed while holding it (a segfault,
+    the out-of-memory killer, ``os._exit`` inside a run) leaves every other worker blocked
+    on it and the study hanging in the pool's shutdown. A torn read of a row is harmless: it
+    is only a progress bar.
+    """
+
+    def __init__(self, runs: int, context: Any) -> None:
+        self.cells = context.RawArray("q", 2 * max(runs, 1))
+        self._shown: dict[int, tuple[int, int]] = {}
+
+    def report(self, row: int, step: int, total: int) -> None:
+        """Write one run's progress (in the worker)."""
+        self.cells[2 * row] = step
+        self.cells[2 * row + 1] = total
+
+    def forward(self, rows: dict[int, str], on_progress: OnProgress) -> None:
+        """Call ``on_progress`` for every run in ``rows`` (row → run id) that moved."""
+        for row, run_id in rows.items():
+            now = (self.cells[2 * row], self.cells[2 * row + 1])
+            if now[1] and self._shown.get(row) != now:
+                self._shown[row] = now
+                on_progress(run_id, *now)
+
+
+def _init_worker(board: ProgressBoard | None, store: StudyStore) -> None:
+    global _progress, _store
+    _progress, _store = board, store
     limit_threads()
     _die_with_parent()
 
@@ -91,12 +124,14 @@ def _die_with_parent() -> None:
 
 
 def _report(run_id: str, step: int, total: int) -> None:
-    if _progress_queue is not None:
-        _progress_queue.put((run_id, step, total))
+    if _progress is not None:
+        _progress.report(_slot, step, total)
 
 
-def _execute_in_worker(config: RunConfig) -> RunOutcome:
-    outcome = execute_run(config, _report if _progress_queue is not None else None)
+def _execute_in_worker(row: int, config: RunConfig) -> RunOutcome:
+    global _slot
+    _slot = row
+    outcome = execute_run(config, _report if _progress is not None else None)
     return _store.stage(outcome) if _store is not None else outcome
 
 
@@ -116,7 +151,9 @@ class LocalBackend:
     At most ``2 × workers`` runs are in flight. If a worker process dies (a segfault, the
     out-of-memory killer, ``os._exit``), the pool breaks and every run then in flight is a
     suspect: each suspect is re-run alone in a fresh one-worker pool, so the run that kills its
-    worker is recorded as failed and the innocent ones complete.
+    worker is recorded as failed and the innocent ones complete. Workers share no lock with
+    each other or the study process (progress goes through a :class:`ProgressBoard`), so a
+    death can never leave the study waiting.
     """
 
     name = "local"
@@ -124,12 +161,12 @@ class LocalBackend:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
 
-    def _pool(self, workers: int, queue: Any, store: StudyStore) -> ProcessPoolExecutor:
+    def _pool(self, workers: int, board: ProgressBoard | None, store: StudyStore) -> Any:
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=_context(),
             initializer=_init_worker,
-            initargs=(queue, store),
+            initargs=(board, store),
         )
 
     def run(
@@ -143,42 +180,44 @@ class LocalBackend:
         if not configs:
             return
         _warm_up()
-        queue, pump = _progress_pump(on_progress)
-        try:
-            suspects = self._run_pool(list(configs), self.workers, queue, on_outcome, store)
-            for config in suspects:  # alone, so a death is attributable
-                if self._run_pool([config], 1, queue, on_outcome, store):
-                    on_outcome(_died(config, BrokenProcessPool("the worker exited abruptly")))
-        finally:
-            pump.stop()
+        board = ProgressBoard(len(configs), _context()) if on_progress is not None else None
+        rows = list(enumerate(configs))
+        suspects = self._run_pool(rows, self.workers, board, on_outcome, on_progress, store)
+        for row in suspects:  # alone, so a death is attributable
+            if self._run_pool([row], 1, board, on_outcome, on_progress, store):
+                on_outcome(_died(row[1], BrokenProcessPool("the worker exited abruptly")))
 
     def _run_pool(
         self,
-        todo: list[RunConfig],
+        todo: list[tuple[int, RunConfig]],
         workers: int,
-        queue: Any,
+        board: ProgressBoard | None,
         on_outcome: OnOutcome,
+        on_progress: OnProgress | None,
         store: StudyStore,
-    ) -> list[RunConfig]:
+    ) -> list[tuple[int, RunConfig]]:
         """Run ``todo``; returns the runs in flight when the pool broke (if it did)."""
         pending = list(reversed(todo))
-        in_flight: dict[Future[RunOutcome], RunConfig] = {}
-        with self._pool(workers, queue, store) as pool:
+        in_flight: dict[Future[RunOutcome], tuple[int, RunConfig]] = {}
+        with self._pool(workers, board, store) as pool:
             while pending or in_flight:
                 while pending and len(in_flight) < 2 * workers:
-                    config = pending.pop()
-                    in_flight[pool.submit(_execute_in_worker, config)] = config
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    row = pending.pop()
+                    in_flight[pool.submit(_execute_in_worker, *row)] = row
+                done, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                if board is not None and on_progress is not None:
+                    board.forward({r: c.run_id for r, c in in_flight.values()}, on_progress)
                 for future in done:
-                    config = in_flight.pop(future)
+                    row = in_flight.pop(future)
                     try:
                         outcome = future.result()
                     except BrokenProcessPool:
-                        in_flight[future] = config
+                        in_flight[future] = row
                         suspects = list(in_flight.values())
                         pool.shutdown(wait=False, cancel_futures=True)
                         rest = list(reversed(pending))
-                        return suspects + self._run_pool(rest, workers, queue, on_outcome, store)
+                        again = self._run_pool(rest, workers, board, on_outcome, on_progress, store)
+                        return suspects + again
                     on_outcome(outcome)
         return []
 
@@ -209,40 +248,6 @@ def _warm_up() -> None:
     states = np.zeros(2, dtype=np.int64)
     learner.learn(states, learner.act(states), np.zeros(2), states, np.zeros(2, dtype=bool))
     learner.greedy(states)
-
-
-class _Pump:
-    """Drains a progress queue on a thread and forwards to the callback."""
-
-    def __init__(self, queue: Any, callback: OnProgress) -> None:
-        import threading
-
-        self.queue, self.callback = queue, callback
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            self.callback(*item)
-
-    def stop(self) -> None:
-        self.queue.put(None)
-        self.thread.join(timeout=5)
-
-
-class _NoPump:
-    def stop(self) -> None:
-        pass
-
-
-def _progress_pump(on_progress: OnProgress | None) -> tuple[Any, _Pump | _NoPump]:
-    if on_progress is None:
-        return None, _NoPump()
-    queue = _context().Queue()
-    return queue, _Pump(queue, on_progress)
 
 
 # ---------------------------------------------------------------------------- Ray

@@ -14,7 +14,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,9 +25,23 @@ from socialrl.mesa_compat import release_model
 from socialrl.population import Group, Population
 from socialrl.run.settings import RunSettings
 from socialrl.run.stopping import stability_counters
-from socialrl.study.spec import SpecError, StudySpec
+from socialrl.study.spec import SpecError, StudySpec, non_finite_values
 
-__all__ = ["GroupConfig", "RunConfig", "build_population", "expand", "make_group", "validate"]
+__all__ = [
+    "MAX_RUNS",
+    "GroupConfig",
+    "RunConfig",
+    "build_population",
+    "check_size",
+    "check_values",
+    "count_runs",
+    "expand",
+    "make_group",
+    "validate",
+]
+
+#: Most runs a study may expand to unless its caller raises the limit (``--max-runs``).
+MAX_RUNS = 200_000
 
 
 @dataclass(frozen=True)
@@ -229,43 +243,142 @@ def expand(spec: StudySpec, source: str = "<study>") -> list[RunConfig]:
     return runs
 
 
+def count_runs(spec: StudySpec) -> int:
+    """How many runs the study expands to, without expanding it (grid × zip × points × seeds)."""
+    sweep, count = spec.sweep, spec.replications
+    for values in sweep.grid.values():
+        count *= len(values)
+    if sweep.zip:
+        count *= max(len(values) for values in sweep.zip.values())
+    if "points" in sweep.model_fields_set:
+        count *= len(sweep.points)
+    return count
+
+
+def check_size(spec: StudySpec, source: str, max_runs: int = MAX_RUNS) -> None:
+    """Refuse a study that expands to more than ``max_runs`` runs, before expanding it.
+
+    ``replications = 100000000`` is a typo far more often than a plan; a study that really
+    is that large says so with ``max_runs`` (``socialrl run --max-runs``).
+    """
+    count = count_runs(spec)
+    if count > max_runs:
+        raise SpecError(
+            f"{source}: key 'replications': the study expands to {count:,} runs "
+            f"({count // spec.replications:,} sweep points × {spec.replications:,} "
+            f"replications), more than --max-runs {max_runs:,}; raise --max-runs if you mean it"
+        )
+
+
+def check_values(spec: StudySpec, source: str) -> None:
+    """Refuse ``nan``/``inf`` parameters (JSON, and so the manifest, cannot hold them)."""
+    keys = list(non_finite_values(spec))
+    if keys:
+        raise SpecError(
+            *(f"{source}: key '{k}': nan and inf are not parameter values" for k in keys)
+        )
+
+
 def validate(spec: StudySpec, runs: list[RunConfig], source: str = "<study>") -> None:
-    """Check names and parameters of every run before any run starts.
+    """Check names and parameters of every run before any run starts; all problems at once.
 
     Builds each distinct (model, population) once with seed 0 and binds the population, so
-    bad values fail here, in one line naming the file and the sweep point, not in run 37.
+    bad values fail here, one line each naming the file, the key and the sweep point, not in
+    run 37.
     """
     try:
         registry.resolve_model(spec.model.name)
     except KeyError as err:
         raise SpecError(f"{source}: key 'model.name': {err.args[0]}") from None
+    found: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
     seen: set[str] = set()
     for run in runs:
         key = json.dumps(
             [run.model_params, [g.__dict__ for g in run.groups]], sort_keys=True, default=str
         )
-        if key in seen:
-            continue
-        seen.add(key)
-        where = f"model.params with sweep point {run.swept}" if run.swept else "model.params"
+        if key not in seen:
+            seen.add(key)
+            for problem in _run_problems(run):
+                found.setdefault(problem, []).append(run.swept)
+    if found:
+        raise SpecError(
+            *(
+                f"{source}: key '{key}'{_where(points, len(seen), swept)}: {message}"
+                for (key, message, swept), points in found.items()
+            )
+        )
+
+
+def _where(points: list[dict[str, Any]], checked: int, swept: bool) -> str:
+    """The sweep point a problem occurs at: always for a swept value, else unless everywhere."""
+    if not points[0] or (not swept and checked > 1 and len(points) == checked):
+        return ""
+    more = f" and {len(points) - 1} more" if len(points) > 1 else ""
+    return f" (sweep point {points[0]}{more})"
+
+
+def _run_problems(run: RunConfig) -> list[tuple[str, str, bool]]:
+    """``(key, problem, swept)`` for what is wrong with one run's model and groups."""
+    try:
+        factory = registry.model_factory(run.model, run.model_params)
+    except TypeError as err:
+        culprit = _culprit(lambda p: registry.model_factory(run.model, p), run.model_params)
+        return [_problem("model.params", culprit, str(err), f"model.{culprit}" in run.swept)]
+    problems, groups = [], []
+    for k, g in enumerate(run.groups):
         try:
-            factory = registry.model_factory(run.model, run.model_params)
-        except TypeError as err:
-            raise SpecError(f"{source}: {where}: {err}") from None
-        groups = []
-        for k, g in enumerate(run.groups):
-            try:
-                groups.append(make_group(g))
-            except KeyError as err:
-                raise SpecError(f"{source}: key 'population[{k}].learner': {err.args[0]}") from None
-            except (TypeError, ValueError) as err:
-                raise SpecError(
-                    f"{source}: key 'population[{k}].params' ({where}): {err}"
-                ) from None
+            groups.append(make_group(g))
+        except KeyError as err:
+            problems.append((f"population[{k}].learner", str(err.args[0]), False))
+        except (TypeError, ValueError) as err:
+            culprit = _culprit(lambda p, g=g: make_group(replace(g, params=p)), g.params)
+            given = f" (got {g.params[culprit]!r})" if culprit else ""
+            swept = f"population.{g.name}.{culprit}" in run.swept
+            problems.append(
+                _problem(f"population[{k}].params", culprit, _message(err) + given, swept)
+            )
+    if problems:
+        return problems
+    try:
+        model = factory(np.random.default_rng(0))
+    except Exception as err:  # any failure here is a spec error: report it, run nothing
+        culprit = _culprit(
+            lambda p: release_model(registry.model_factory(run.model, p)(np.random.default_rng(0))),
+            run.model_params,
+        )
+        message = f"{type(err).__name__}: {_message(err)}"
+        return [_problem("model.params", culprit, message, f"model.{culprit}" in run.swept)]
+    try:
+        _bind_once(model, Population(groups), run.run)
+    except Exception as err:  # the population does not fit the model (roles, slots, spaces)
+        return [("population", f"{type(err).__name__}: {_message(err)}", False)]
+    return []
+
+
+def _problem(table: str, culprit: str | None, message: str, swept: bool) -> tuple[str, str, bool]:
+    return (f"{table}.{culprit}" if culprit else table, message, swept)
+
+
+def _culprit(build: Any, params: Mapping[str, Any]) -> str | None:
+    """The one parameter that fails ``build`` on its own (None: none alone, or several do).
+
+    Errors raised while building do not always say which parameter they are about (``'<'
+    not supported between 'float' and 'str'``); trying each parameter alone on top of the
+    defaults finds the key to name.
+    """
+    failing = []
+    for name in list(params)[:40]:
         try:
-            _bind_once(factory, Population(groups), run.run)
-        except Exception as err:  # any failure here is a spec error: report it, run nothing
-            raise SpecError(f"{source}: {where}: {type(err).__name__}: {err}") from None
+            build({name: params[name]})
+        except Exception:
+            failing.append(name)
+    return failing[0] if len(failing) == 1 else None
+
+
+def _message(err: BaseException) -> str:
+    """An error's first line (pydantic and NumPy errors can run over many lines)."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def make_group(config: GroupConfig) -> Group:
@@ -279,9 +392,8 @@ def build_population(groups: Sequence[GroupConfig]) -> Population:
     return Population([make_group(g) for g in groups])
 
 
-def _bind_once(factory: Any, population: Population, settings: RunSettings) -> None:
-    """Build the model once and bind the population to it (the dry run of :func:`validate`)."""
-    model = factory(np.random.default_rng(0))
+def _bind_once(model: Any, population: Population, settings: RunSettings) -> None:
+    """Bind the population to a model built once (the dry run of :func:`validate`)."""
     try:
         population.bind(model, np.random.SeedSequence(0))
         if settings.stop_when_stable is not None:

@@ -11,21 +11,27 @@ aggregates a metric per run, then across seeds: mean, s.d., n and a 95% confiden
 from __future__ import annotations
 
 import json
+import warnings
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from socialrl.results import atomic_write
 from socialrl.statistics import summarize
 from socialrl.study.design import expand
-from socialrl.study.spec import StudySpec
-from socialrl.study.store import StudyStore
-from socialrl.study.tables import stack_runs
+from socialrl.study.spec import SpecError, StudySpec
+from socialrl.study.store import ResultsError, StudyStore
+from socialrl.study.tables import describe_error, stack_runs
 
-__all__ = ["StudyResults", "load_results"]
+__all__ = ["DamagedRunWarning", "StudyResults", "load_results"]
+
+
+class DamagedRunWarning(UserWarning):
+    """A finished run was left out of a table because one of its files cannot be read."""
 
 
 def load_results(path: str | Path) -> StudyResults:
@@ -54,8 +60,16 @@ class StudyResults:
                 f"{self.path} is not a study's results folder (no manifest.json)"
             )
         self.manifest: dict[str, Any] = manifest
-        self.spec = StudySpec(**manifest["spec"])
-        self.configs = expand(self.spec, str(self.path))
+        try:
+            self.spec = StudySpec(**manifest["spec"])
+            self.configs = expand(self.spec, str(self.path))
+        except (ValidationError, SpecError) as err:
+            raise ResultsError(
+                f"{self.path / 'manifest.json'}: damaged, its spec is not a valid study "
+                f"({describe_error(err)}); run the study again to rewrite it"
+            ) from None
+        #: ``{run id: why}``: runs left out because a file of theirs cannot be read.
+        self.damaged: dict[str, str] = self.store.unreadable()
 
     @property
     def name(self) -> str:
@@ -77,12 +91,13 @@ class StudyResults:
         rows = []
         for config in self.configs:
             info = infos.get(config.run_id, {})
+            status = "damaged" if config.run_id in self.damaged else info.get("status", "pending")
             row: dict[str, Any] = {
                 "run_id": config.run_id,
                 "point": config.point,
                 "replication": config.replication,
                 "seed": config.seed,
-                "status": info.get("status", "pending"),
+                "status": status,
                 **{k: _cell(v) for k, v in config.parameters().items()},
                 "seconds": info.get("seconds", np.nan),
                 "steps_run": info.get("steps_run", np.nan),
@@ -118,10 +133,12 @@ class StudyResults:
 
         Read by :func:`~socialrl.study.tables.stack_runs`, the loader the app uses too.
 
+        A finished run whose file is missing or cannot be read (truncated, corrupt) is left
+        out with a warning naming it, and listed in :attr:`damaged`; one damaged run never
+        makes the study unreadable. Running the study again redoes it.
+
         Raises:
             KeyError: for a name that no finished run wrote, listing the tables there are.
-            OSError: a finished run's file is missing or cannot be read (the app leaves such
-                runs out and says so; here a table never silently lacks a run).
 
         """
         names = self.table_names
@@ -130,9 +147,16 @@ class StudyResults:
         done = self.runs[self.runs["status"] == "done"]
         stacked = stack_runs(self.store, done, name, self.key_columns, categorical=False)
         if stacked.unreadable:
-            raise OSError(
-                f"{len(stacked.unreadable)} finished run(s) of {self.name!r} have no readable "
-                f"{name} table: " + "; ".join(stacked.unreadable)
+            for line in stacked.unreadable:
+                run_id, _, why = line.partition(": ")
+                self.damaged.setdefault(run_id, f"{name}.parquet: {why}")
+            warnings.warn(
+                f"{self.path}: {len(stacked.unreadable)} finished run(s) left out of the "
+                f"{name} table, their file cannot be read: "
+                + "; ".join(stacked.unreadable)
+                + " (run the study again to redo them)",
+                DamagedRunWarning,
+                stacklevel=2,
             )
         return stacked.frame
 
@@ -152,9 +176,18 @@ class StudyResults:
         return self.table("agents")
 
     def status(self) -> dict[str, int]:
-        """Runs per status (``done``, ``failed``, ``pending``)."""
+        """Runs per status (``done``, ``failed``, ``pending``, ``damaged``).
+
+        ``damaged`` counts runs whose run.json or a table cannot be read (found so far:
+        tables are read lazily); they are not among ``done``.
+        """
         counts = self.runs["status"].value_counts()
-        return {k: int(counts.get(k, 0)) for k in ("done", "failed", "pending")}
+        out = {k: int(counts.get(k, 0)) for k in ("done", "failed", "pending")}
+        marked = set(self.runs["run_id"][self.runs["status"] == "damaged"])
+        later = [r for r in self.damaged if r not in marked]
+        out["done"] -= len(later)
+        out["damaged"] = int(counts.get("damaged", 0)) + len(later)
+        return out
 
     def summary(
         self, table: str, value: str, by: list[str] | None = None, per_run: str = "mean"

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from socialrl.study.backends import Backend, make_backend
-from socialrl.study.design import RunConfig, expand, validate
+from socialrl.study.design import MAX_RUNS, RunConfig, check_size, check_values, expand, validate
 from socialrl.study.spec import StudySpec, load_study
-from socialrl.study.store import RunOutcome, StudyLock, StudyStore
+from socialrl.study.store import ResultsError, RunOutcome, StudyLock, StudyStore
+from socialrl.study.versions import check_same_study
 
 __all__ = ["StudyReport", "plan_study", "run_study"]
 
@@ -37,12 +39,16 @@ class StudyReport:
     seconds: float
 
 
-def plan_study(study: StudySpec | str | Path) -> tuple[StudySpec, str, list[RunConfig]]:
+def plan_study(
+    study: StudySpec | str | Path, max_runs: int = MAX_RUNS
+) -> tuple[StudySpec, str, list[RunConfig]]:
     """Load, expand and validate a study without running it (errors name file and key)."""
     if isinstance(study, StudySpec):
         spec, source = study, f"study '{study.name}'"
     else:
         spec, source = load_study(study)
+    check_values(spec, source)
+    check_size(spec, source, max_runs)
     runs = expand(spec, source)
     validate(spec, runs, source)
     return spec, source, runs
@@ -56,6 +62,7 @@ def run_study(
     workers: int | None = None,
     address: str | None = None,
     resume: bool = True,
+    max_runs: int = MAX_RUNS,
     on_start: Callable[[int, int], None] | None = None,
     on_outcome: Callable[[RunOutcome], None] | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
@@ -69,7 +76,9 @@ def run_study(
             backend object.
         workers: Worker processes (local) or CPUs of a local Ray cluster; default: all cores.
         address: Address of an existing Ray cluster (default: ``RAY_ADDRESS``).
-        resume: Skip runs already finished in the folder; False starts afresh (``--fresh``).
+        resume: Skip runs already finished in the folder; False starts afresh (``--fresh``),
+            deleting the folder's runs, also those of an earlier version of the study.
+        max_runs: Refuse a study that expands to more runs (``--max-runs``).
         on_start: Called with ``(runs to do, runs skipped)`` before execution.
         on_outcome: Called after each run's result is on disk.
         on_progress: ``(run_id, step, total)`` within runs, for progress bars.
@@ -77,12 +86,15 @@ def run_study(
     Raises:
         SpecError: a bad spec (before any run starts).
         StudyLockedError: another process is writing the same folder.
+        ResultsError: the folder cannot be written, or holds finished runs of another version
+            of the study that this one would hide (before any run starts).
 
     """
     started = time.perf_counter()
-    spec, source, runs = plan_study(study)
+    spec, source, runs = plan_study(study, max_runs)
     executor = make_backend(backend, workers, address) if isinstance(backend, str) else backend
-    store = StudyStore(Path(out) / spec.name)
+    store = StudyStore.for_study(out, spec.name)
+    _check_writable(Path(out))
     todo, counts = _execute_locked(
         store, spec, source, runs, executor, resume, on_start, on_outcome, on_progress
     )
@@ -120,7 +132,9 @@ def _execute_locked(
         store.write_manifest(spec.to_dict(), source, run_ids=run_ids, backend=executor.name)
 
     with StudyLock(store.dir):
-        if not resume:
+        if resume:
+            check_same_study(store, spec, {r.run_id for r in runs})
+        else:
             store.reset()
         store.clean_temporary()
         write_manifest()
@@ -138,3 +152,16 @@ def _execute_locked(
         executor.run(todo, record, on_progress, store)
         write_manifest()
     return todo, counts
+
+
+def _check_writable(out: Path) -> None:
+    """A one-line error, before any run, when ``out`` cannot hold results."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".socialrl-write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise ResultsError(
+            f"--out {out}: cannot write results there ({type(err).__name__}: {err.strerror or err})"
+        ) from None

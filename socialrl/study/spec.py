@@ -33,29 +33,41 @@ lists together, ``[[sweep.points]]`` lists points explicitly; parts present are 
 
 from __future__ import annotations
 
+import math
 import re
 import runpy
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from socialrl.run.settings import RunSettings
+from socialrl.run.settings import Count, RunSettings, WholeNumber
 
 __all__ = [
+    "STUDY_NAME",
     "GroupSpec",
     "ModelSpec",
     "SpecError",
     "StudySpec",
     "SweepSpec",
     "load_study",
+    "non_finite_values",
 ]
+
+#: A study's name is one folder name: letters, digits, ``_ . -``, never starting with a dot
+#: (so never ``.`` or ``..``, which would write into the results root or above it).
+STUDY_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 
 
 class SpecError(ValueError):
-    """A study spec that cannot run; the message names the file and the key."""
+    """A study spec that cannot run: one line per problem, each naming the file and the key."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("\n".join(dict.fromkeys(lines)))  # each problem once, in order
+        self.lines = tuple(dict.fromkeys(lines))
 
 
 def _plain(value: Any) -> Any:
@@ -136,9 +148,10 @@ class StudySpec(_Strict):
     """A whole study: model, population, sweep, replications, run settings.
 
     Attributes:
-        name: Folder name of the results (letters, digits, ``_ . -``).
+        name: Folder name of the results (letters, digits, ``_ . -``; not starting with ``.``).
         description: Free text, kept in the manifest.
-        seed: The study's one seed; replication ``r`` runs with a seed spawned from it.
+        seed: The study's one seed (0 ≤ seed < 2⁶³); replication ``r`` runs with a seed spawned
+            from it.
         replications: Runs per sweep point (seeds).
         model: The model.
         population: One or more groups (learners for agents).
@@ -148,10 +161,10 @@ class StudySpec(_Strict):
 
     """
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=STUDY_NAME, max_length=200)
     description: str = ""
-    seed: int = 0
-    replications: PositiveInt = 1
+    seed: WholeNumber = Field(default=0, ge=0, lt=2**63)
+    replications: Count = 1
     model: ModelSpec
     population: list[GroupSpec] = Field(min_length=1)
     sweep: SweepSpec = Field(default_factory=SweepSpec)
@@ -180,12 +193,18 @@ def load_study(path: str | Path) -> tuple[StudySpec, str]:
             data = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as err:
             raise SpecError(f"{path}: not valid TOML: {err}") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise SpecError(f"{path}: cannot be read ({type(err).__name__}: {err})") from None
         return parse_study(data, source=str(path)), str(path)
     if path.suffix == ".py":
         try:
             namespace = runpy.run_path(str(path), run_name="socialrl_study")
         except ValidationError as err:
-            raise SpecError(_first_error(err, str(path))) from None
+            raise SpecError(*_errors(err, str(path))) from None
+        except SyntaxError as err:
+            raise SpecError(f"{path}: line {err.lineno}: {err.msg}") from None
+        except Exception as err:  # a Python study is code: whatever it raises, name the file
+            raise SpecError(f"{path}: running it raised {type(err).__name__}: {err}") from None
         study = namespace.get("study")
         if not isinstance(study, StudySpec):
             raise SpecError(f"{path}: a Python study must define `study = StudySpec(...)`")
@@ -195,26 +214,59 @@ def load_study(path: str | Path) -> tuple[StudySpec, str]:
 
 def parse_study(data: dict[str, Any], source: str = "<study>") -> StudySpec:
     """Validate plain data (e.g. parsed TOML) into a :class:`StudySpec`."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a study is a table of keys, got {type(data).__name__}")
     try:
         return StudySpec(**data)
     except ValidationError as err:
-        raise SpecError(_first_error(err, source)) from None
+        raise SpecError(*_errors(err, source)) from None
 
 
-def _first_error(err: ValidationError, source: str) -> str:
-    """One line for the first validation error: file, dotted key, problem, allowed keys."""
-    first = err.errors()[0]
-    loc = [str(p) for p in first["loc"]]
+def _errors(err: ValidationError, source: str) -> list[str]:
+    """One line per validation error: file, dotted key, problem, allowed keys or values."""
+    return [_error_line(e, source) for e in err.errors()]
+
+
+def _error_line(error: Any, source: str) -> str:
+    loc = [str(p) for p in error["loc"]]
     key = _dotted(loc)
-    if first["type"] == "extra_forbidden":
+    if error["type"] == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         return f"{source}: unknown key '{key}'; allowed: {', '.join(allowed)}"
-    if first["type"] == "missing":
+    if error["type"] == "missing":
         return f"{source}: missing key '{key}'"
-    message = first["msg"]
-    given = first.get("input")
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "string_pattern_mismatch" and loc == ["name"]:
+        message = "a study name is one folder name: letters, digits, _ . - (not starting with .)"
+    given = error.get("input")
     shown = "" if isinstance(given, dict) else f" (got {given!r})"
     return f"{source}: key '{key or '<top>'}': {message}{shown}"
+
+
+def non_finite_values(spec: StudySpec) -> Iterator[str]:
+    """Dotted keys of every ``nan`` or ``inf`` among the spec's parameters and sweep values.
+
+    JSON (the manifest) has no such numbers: a ``nan`` would be stored as ``null`` and the
+    runs' ids recomputed from the manifest would no longer match the runs on disk.
+    """
+    yield from _non_finite(spec.model.params, "model.params")
+    for k, group in enumerate(spec.population):
+        yield from _non_finite(group.params, f"population[{k}].params")
+    for kind, table in (("grid", spec.sweep.grid), ("zip", spec.sweep.zip)):
+        yield from _non_finite(table, f"sweep.{kind}")
+    for k, point in enumerate(spec.sweep.points):
+        yield from _non_finite(point, f"sweep.points[{k}]")
+
+
+def _non_finite(value: Any, key: str) -> Iterator[str]:
+    if isinstance(value, float) and not math.isfinite(value):
+        yield key
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _non_finite(v, f"{key}.{k}")
+    elif isinstance(value, list | tuple):
+        for k, v in enumerate(value):
+            yield from _non_finite(v, f"{key}[{k}]")
 
 
 def _dotted(loc: list[str]) -> str:

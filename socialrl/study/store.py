@@ -12,11 +12,17 @@ Layout::
 A run folder appears by one ``rename`` of a completely written temporary folder, so a crash or
 ``kill -9`` at any moment leaves finished runs untouched and no half-written run behind (only
 temporary folders, which the next start removes). Re-running a study skips finished runs.
+
+Damage from outside (a truncated file, a disk error, a hand edit) is found, not trusted:
+``run.json`` records the SHA-256 of each of the run's tables, a resumed study re-runs every
+run whose ``run.json`` cannot be read or whose files no longer match, and readers leave such
+runs out, naming them, instead of failing on the whole study.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import platform
@@ -33,13 +39,21 @@ import pandas as pd
 
 from socialrl.results import TABLES, atomic_write, check_table_name
 
-__all__ = ["RunOutcome", "StudyLock", "StudyLockedError", "StudyStore"]
+__all__ = ["ResultsError", "RunOutcome", "StudyLock", "StudyLockedError", "StudyStore"]
 
 TMP_PREFIX = ".tmp-"
 
 
 class StudyLockedError(RuntimeError):
     """Another process is writing the same results folder."""
+
+
+class ResultsError(RuntimeError):
+    """A results folder that cannot be used as asked; one line naming the file and the fix.
+
+    A damaged manifest, a folder that cannot be written, a study name that would leave the
+    results root, a changed spec whose runs would be hidden.
+    """
 
 
 @dataclass
@@ -119,24 +133,90 @@ class StudyStore:
         self.dir = Path(directory)
         self.runs_dir = self.dir / "runs"
 
+    @classmethod
+    def for_study(cls, out: str | Path, name: str) -> StudyStore:
+        """The folder ``out/<name>``, refusing any name that would put it elsewhere.
+
+        Study names are validated as one folder name already; this is the second lock on
+        the door (``..``, ``.``, a slash or a link could otherwise write above ``out``).
+        """
+        root = Path(out).expanduser().resolve()
+        directory = (root / name).resolve()
+        if directory.parent != root or name in ("", ".", ".."):
+            raise ResultsError(
+                f"study name {name!r} would write outside {root}: a name is one folder name"
+            )
+        return cls(Path(out) / name)
+
     # ------------------------------------------------------------------ runs
     def finished(self) -> set[str]:
-        """Ids of runs whose folder holds a ``done`` run.json."""
-        done = set()
-        for info in self.run_infos():
-            if info.get("status") == "done":
-                done.add(info["run_id"])
-        return done
+        """Ids of runs whose folder holds a ``done`` run.json and intact tables."""
+        return {
+            info["run_id"]
+            for info in self.run_infos()
+            if info.get("status") == "done" and self.intact(info) is None
+        }
 
     def run_infos(self) -> list[dict[str, Any]]:
-        """Every run.json (finished and failed runs)."""
+        """Every readable run.json (finished and failed runs); see :meth:`damaged`."""
+        return [info for info in self._read_infos() if isinstance(info, dict)]
+
+    def damaged(self) -> dict[str, str]:
+        """``{run id: why}`` for every finished run that cannot be trusted.
+
+        A ``run.json`` that is not valid JSON, or a ``done`` run whose tables are missing or
+        differ from the checksums its ``run.json`` recorded. A resumed study re-runs them.
+        """
+        out = self.unreadable()
+        for info in self._read_infos():
+            if isinstance(info, dict) and info.get("status") == "done":
+                problem = self.intact(info)
+                if problem is not None:
+                    out[info["run_id"]] = problem
+        return out
+
+    def unreadable(self) -> dict[str, str]:
+        """``{run id: why}`` for every run folder whose run.json cannot be read (cheap)."""
+        out: dict[str, str] = {}
+        for info in self._read_infos():
+            if isinstance(info, str):
+                run_id, _, why = info.partition(": ")
+                out[run_id] = why
+        return out
+
+    def intact(self, info: dict[str, Any]) -> str | None:
+        """Why a finished run's files cannot be trusted, or None when they match run.json."""
+        folder = self.runs_dir / str(info.get("run_id"))
+        expected = info.get("files")
+        if not isinstance(expected, dict):  # written before checksums: the tables must exist
+            missing = [n for n in TABLES if not (folder / f"{n}.parquet").exists()]
+            return f"no {missing[0]}.parquet" if missing else None
+        for name, digest in expected.items():
+            path = folder / name
+            if not path.is_file():
+                return f"{name} is missing"
+            if _sha256(path) != digest:
+                return f"{name} does not match its checksum in run.json (damaged)"
+        return None
+
+    def _read_infos(self) -> list[dict[str, Any] | str]:
+        """Each run folder's run.json, or ``"<run id>: why"`` where it cannot be read."""
         if not self.runs_dir.exists():
             return []
-        infos = []
+        infos: list[dict[str, Any] | str] = []
         for path in sorted(self.runs_dir.glob("*/run.json")):
-            if path.parent.name.startswith(TMP_PREFIX):
+            run_id = path.parent.name
+            if run_id.startswith(TMP_PREFIX):
                 continue
-            infos.append(json.loads(path.read_text()))
+            try:
+                info = json.loads(path.read_text())
+            except (OSError, ValueError) as err:
+                infos.append(f"{run_id}: run.json cannot be read ({type(err).__name__})")
+                continue
+            if not isinstance(info, dict) or info.get("run_id") != run_id:
+                infos.append(f"{run_id}: run.json does not describe this run")
+                continue
+            infos.append(info)
         return infos
 
     def stage(self, outcome: RunOutcome) -> RunOutcome:
@@ -149,10 +229,13 @@ class StudyStore:
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
+        files = {}
         for name, table in (outcome.tables or {}).items():
             table.to_parquet(tmp / f"{name}.parquet", index=False)
-        (tmp / "run.json").write_text(json.dumps(outcome.info, indent=2, default=str))
-        return RunOutcome(outcome.run_id, outcome.status, None, outcome.info, staged=str(tmp))
+            files[f"{name}.parquet"] = _sha256(tmp / f"{name}.parquet")
+        info = {**outcome.info, "files": files}
+        (tmp / "run.json").write_text(json.dumps(info, indent=2, default=str))
+        return RunOutcome(outcome.run_id, outcome.status, None, info, staged=str(tmp))
 
     def commit(self, outcome: RunOutcome) -> Path:
         """Move a run into place with one rename (staging it first if a worker did not).
@@ -204,13 +287,33 @@ class StudyStore:
 
     # ------------------------------------------------------------------ manifest
     def manifest(self) -> dict[str, Any] | None:
-        """The manifest, or None for a folder no study has written."""
+        """The manifest, or None for a folder no study has written.
+
+        Raises:
+            ResultsError: the manifest exists but cannot be read as a study's manifest.
+
+        """
         path = self.dir / "manifest.json"
-        return json.loads(path.read_text()) if path.exists() else None
+        if not path.exists():
+            return None
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            raise ResultsError(
+                f"{path}: damaged, not a readable manifest ({type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''}); the runs beside it are intact: "
+                "run the study again to rewrite it"
+            ) from None
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("spec"), dict):
+            raise ResultsError(f"{path}: damaged, it holds no study spec; run the study again")
+        return manifest
 
     def write_manifest(self, spec: dict[str, Any], source: str, **extra: Any) -> None:
         """Create or update the manifest (the spec, versions, commit, host, times)."""
-        old = self.manifest() or {}
+        try:
+            old = self.manifest() or {}
+        except ResultsError:  # a damaged manifest is being replaced
+            old = {}
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         manifest = {
             "study": spec["name"],
@@ -269,6 +372,14 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _is_table_name(name: str) -> bool:

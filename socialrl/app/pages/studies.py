@@ -1,8 +1,10 @@
 """Studies: every study below the results folder, and the chosen one in detail.
 
-Status (complete, partial — runs still pending —, failed runs, broken), runs done/failed/
-pending, the parameters swept and their values, runtime, and the manifest (spec, versions,
-git commit, host, times). Failed runs show their error and traceback, as recorded.
+The chosen study opens with its answer: the model's summary table (the one ``socialrl show``
+prints), each column explained by the model plugin's glossary. Then its status (complete,
+partial — runs still pending —, failed runs, broken), runs done/failed/pending/damaged, the
+parameters swept and their values, runtime, and the manifest (spec, versions, git commit,
+host, times). Failed runs show their error and traceback, as recorded.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import streamlit as st
 
 from socialrl.app import ui
 from socialrl.app.data import describe_time
-from socialrl.app.labels import column_label, value_label
+from socialrl.app.labels import column_label, glossary_lines, value_label
 
 
 def overview(found: list[dict[str, Any]]) -> pd.DataFrame:
@@ -56,12 +58,18 @@ def details() -> None:
     st.subheader(f"{info['name']} — model {info['model']}")
     if info["description"]:
         st.caption(info["description"])
+    answer(study, info["swept"])
     status = info["status"]
     a, b, c, d = st.columns(4)
     a.metric("runs done", status["done"], help=f"of {info['runs']}")
     b.metric("failed", status["failed"])
     c.metric("pending", status["pending"])
     d.metric("runtime (sum over runs)", _duration(info["runtime_s"]))
+    if status.get("damaged"):
+        st.warning(
+            f"{status['damaged']} finished run(s) cannot be read (a damaged run.json or table) "
+            "and are left out of every page: run the study again to redo them."
+        )
     if status["pending"]:
         st.warning(
             f"{status['pending']} of {info['runs']} runs have no results yet: the study is "
@@ -100,6 +108,30 @@ def details() -> None:
     with st.expander("Runs"):
         shown = runs.drop(columns=["traceback"], errors="ignore")
         st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def answer(study: Any, swept: list[str]) -> None:
+    """The study's headline table first (``socialrl show``), each column explained on hover."""
+    headline = study.headline()
+    if headline.problem:
+        st.warning(headline.problem)
+    for title, table in headline.tables.items():
+        st.markdown(f"**The study's answer — {title}** (the table `socialrl show` prints)")
+        columns = [str(c) for c in table.columns]
+        meanings = dict(
+            line.split(": ", 1) for line in glossary_lines(columns, headline.glossary, swept)
+        )
+        shown = table.rename(columns={c: column_label(str(c)) for c in table.columns})
+        config = {
+            column_label(c): st.column_config.Column(help=meanings.get(column_label(c)))
+            for c in columns
+        }
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+        with st.expander("What the columns mean"):
+            for column in columns:
+                meaning = meanings.get(column_label(column))
+                if meaning:
+                    st.markdown(f"- `{column_label(column)}`: {meaning}")
 
 
 def render() -> None:

@@ -73,6 +73,15 @@ class TabularValues(Protocol):
         """The table that agent ``agent`` (a slot of the group) reads and writes."""
         ...
 
+    def initial_q_values(self) -> np.ndarray:
+        """The tables as they were before any update, shaped like :meth:`q_values`.
+
+        Where a row still equals its start the learner has learned nothing about that state
+        (it never visited it, or nothing it saw moved the value): views draw such states as
+        unlearned rather than colouring the initial value as if it were knowledge.
+        """
+        ...
+
 
 @runtime_checkable
 class LearnedModel(Protocol):

@@ -67,11 +67,21 @@ class ModelPlugin:
             ``render(study)``; see :mod:`socialrl.app.views`).
         presets: Model parameters the app's Run page starts from: small, and enough to learn
             something in a short run.
+        preset_steps: Steps per run the Run page starts from: enough for its presets to learn
+            (a first launch that learns nothing looks like a failure).
         learner_presets: Learner name → parameters the Run page starts from with this model.
         strategies: Scripted strategies the model offers as learners, name →
             ``"package.module:Class"`` (a study then says ``learner = "tit_for_tat"``).
         glossary: What each column of the study summary means, column (or ``fnmatch``
             pattern such as ``share_*``) → one line; ``socialrl show --explain`` prints it.
+        units: The unit of analysis of the model's tables, table → the column naming the
+            independent replications within a run (``{"markets": "market"}``: each market is
+            its own session); statistics of that table are over run × unit, not runs
+            (:mod:`socialrl.statistics`). A study may declare its own (``units``).
+        bounds: What the model's quantities can take, column (or pattern) → ``(low, high)``
+            (None: unbounded); intervals are clipped to them.
+        headline: ``(table, metric)`` that answers a study's question (the maze:
+            ``("episodes", "length")``); the app's Explore page opens on it.
 
     """
 
@@ -82,9 +92,13 @@ class ModelPlugin:
     summary: str | None = None
     view: str | None = None
     presets: Mapping[str, Any] = field(default_factory=dict)
+    preset_steps: int | None = None
     learner_presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     strategies: Mapping[str, str] = field(default_factory=dict)
     glossary: Mapping[str, str] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    bounds: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    headline: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if not self.name or ":" in self.name or self.name != self.name.strip():
@@ -99,7 +113,15 @@ class ModelPlugin:
         if self.view is not None and ":" in self.view:
             raise ValueError(f"plugin {self.name!r}: view is a module path, got {self.view!r}")
         # Read-only mappings: a plugin is shared by every caller of discover().
-        for name in ("env_ids", "presets", "learner_presets", "strategies", "glossary"):
+        for name in (
+            "env_ids",
+            "presets",
+            "learner_presets",
+            "strategies",
+            "glossary",
+            "units",
+            "bounds",
+        ):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
 

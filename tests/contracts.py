@@ -327,6 +327,9 @@ class LearnerContract:
         tables = [learner.table_of(agent) for agent in range(self.n_agents)]
         assert all(isinstance(k, int) and 0 <= k < q.shape[0] for k in tables)
         assert set(tables) == set(range(q.shape[0])), "every table belongs to some agent"
+        start = learner.initial_q_values()
+        assert start.shape == q.shape and start.dtype == np.float64
+        assert start is not q  # a rebuilt table, never the learner's own array
 
     def test_stable_steps_per_agent(self) -> None:
         learner = self.declared(StabilityTracking)

@@ -137,6 +137,10 @@ def test_explore_draws_curves_with_bands_distributions_and_a_heatmap(
     built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = app_on(built, monkeypatch, "explore")
+    # It opens on the study's question (the maze plugin's headline: episode lengths).
+    assert at.selectbox(key="explore_table").value == "episodes"
+    assert at.selectbox(key="explore_metric_episodes").value == "length"
+    at.selectbox(key="explore_table").set_value("steps").run()
     figures = charts(at)
     assert len(figures) == 4  # curves, per-run distribution, every-row histogram, heatmap
     curves = figures[0]["data"]
@@ -348,6 +352,27 @@ def test_run_page_launches_a_study_that_appears_under_studies(
     assert "exists already" in texts(at.error)
 
 
+def test_run_pages_defaults_learn_and_use_study_file_sweep_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first launch, as it comes: the maze walkers end on the shortest path."""
+    from socialrl.study import load_results
+
+    root = tmp_path / "results"
+    at = app_on(root, monkeypatch, "run")
+    assert at.selectbox(key="run_sweep").value == "population.walker.epsilon"
+    assert at.number_input(key="run_steps").value == 10_000
+    reference = texts(at.markdown)
+    assert "model `maze`" in reference and "learner `q_learning`" in reference
+    at.form_submit_button[0].click().run(timeout=TIMEOUT)
+    assert not at.exception and not at.error, texts(at.error)
+    results = load_results(root / "maze_q_learning")
+    assert results.swept == ["population.walker.epsilon"]
+    agents = results.agents
+    last = agents[agents["step"] == agents.groupby("run_id")["step"].transform("max")]
+    assert len(last) == 4 * 4 and last["greedy_optimal"].all()  # 4 runs × 4 walkers
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -416,3 +441,60 @@ def test_an_unknown_study_in_the_url_says_so(built: Path, monkeypatch: pytest.Mo
     at.run()
     assert not at.exception
     assert "There is no study 'no_such_study'" in texts(at.warning)
+
+
+def test_a_single_runs_folder_is_named_with_how_to_read_it(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialrl import QLearning, simulate
+
+    root = tmp_path / "results"
+    root.mkdir()
+    copy_study(built / "tiny_maze", root)
+    run = simulate("maze", {"layout": "S..G"}, {"walker": QLearning()}, steps=20, seed=0)
+    run.to_parquet(root / "my_run")
+    at = app_on(root, monkeypatch)
+    info = texts(at.info)
+    assert "`my_run` holds the tables of one `simulate(...)` run" in info
+    assert "Results.read(" in info
+
+
+# ---------------------------------------------------------------------- the unit of analysis
+def test_explore_is_over_markets_with_n_shown_and_never_pools_silently(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "results"
+    build(
+        root,
+        {
+            "name": "few_sessions",
+            "seed": 3,
+            "replications": 2,
+            "model": {"name": "pricing", "params": {"n_markets": 5, "m": 5}},
+            "population": [
+                {
+                    "role": "firm",
+                    "learner": "q_learning",
+                    "params": {"epsilon": {"kind": "exponential", "beta": 5e-3}, "init": "model"},
+                }
+            ],
+            "run": {"steps": 3000, "stop_when_stable": 200, "record_every": 200},
+        },
+    )
+    at = app_on(root, monkeypatch, "explore")
+    assert at.selectbox(key="explore_table").value == "markets"  # the pricing headline
+    assert at.selectbox(key="explore_metric_markets").value == "delta"
+    captions = texts(at.caption)
+    assert "markets (each market of each run) behind each row" in captions
+    summary = at.dataframe[0].value
+    assert summary["n"].tolist() == [10]  # 5 markets × 2 runs, not 2 runs
+
+    at = app_on(built, monkeypatch, "explore")  # two swept parameters, coloured by one
+    at.selectbox(key="explore_table").set_value("steps").run()
+    assert "Pooled over" in texts(at.warning)
+    assert "n = 4–4 runs (seeds) per point" in texts(at.caption)  # 2 values × 2 seeds, pooled
+    at.selectbox(key="explore_facet").set_value(
+        next(k for k in at.selectbox(key="explore_facet").options if k != "(none)")
+    ).run()
+    assert "Pooled over" not in texts(at.warning)
+    assert "n = 2–2 runs (seeds) per point" in texts(at.caption)

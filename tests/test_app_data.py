@@ -227,10 +227,15 @@ def test_the_app_and_study_results_give_the_same_intervals(
     by = results.swept
     engine = results.summary(table, value, by, per_run=how)
     frame = read_table(built / "tiny_maze", table).frame
-    app = statistics.across_runs(statistics.per_run_values(frame, value, by, how), value, by)
+    bounds = results.bounds_of(value)
+    assert bounds == (0, None)  # a distance and a length cannot be negative
+    app = statistics.across_runs(
+        statistics.per_run_values(frame, value, by, how), value, by, bounds
+    )
     app = app.astype({c: engine[c].dtype for c in by})
     pd.testing.assert_frame_equal(app, engine, check_exact=True)
     assert (engine["n"] == 2).all() and (engine["ci95_low"] <= engine["ci95_high"]).all()
+    assert (engine["ci95_low"] >= 0).all()  # clipped at the bound, never a negative length
 
 
 # ---------------------------------------------------------------------- maze tables
@@ -248,7 +253,9 @@ def test_maze_policy_table_matches_the_learners_and_the_theory() -> None:
     assert sorted(policy["agent"].unique()) == [0, 1, 2, 3]
     mine = policy[policy["agent"] == 3].sort_values("state")
     np.testing.assert_array_equal(mine["greedy_action"], q.greedy_table()[1])
-    np.testing.assert_allclose(mine["value"], q.values()[1])
+    learned = (q.q_values()[1] != 0.0).any(axis=1)  # rows that moved from Q₀ = 0
+    np.testing.assert_allclose(mine["value"].to_numpy()[learned], q.values()[1][learned])
+    assert np.isnan(mine["value"].to_numpy()[~learned]).all()
     theirs = model[model["agent"] == 1].drop(columns=["group", "agent"])
     expected = dyna.learned_model(1)
     pd.testing.assert_frame_equal(
@@ -264,6 +271,18 @@ def test_maze_policy_table_matches_the_learners_and_the_theory() -> None:
         assert moves and all(dist[mdp.next_state[s, a]] == dist[s] - 1 for a in moves)
     path = greedy_path(mdp, optimal["optimal_action"].to_numpy())
     assert len(path) - 1 == dist[mdp.start] == 7
+
+
+def test_cells_a_walker_never_learned_about_have_no_value() -> None:
+    """Q₀ = 0 is the best value in a −1-per-step maze: drawn as a value it would look best."""
+    room = "S........\n.........\n.........\n........G"
+    learner = QLearning(alpha=0.5)
+    results = simulate("maze", {"layout": room}, {"walker": learner}, steps=6, seed=0)
+    policy = results.extra["policy"].sort_values("state")
+    value = policy["value"].to_numpy()
+    moved = (learner.q_values()[0] != 0.0).any(axis=1)
+    assert 1 <= moved.sum() <= 6  # six steps update at most six cells
+    assert np.isfinite(value[moved]).all() and np.isnan(value[~moved]).all()
 
 
 def test_a_shared_dyna_model_is_recorded_once_and_large_groups_are_capped() -> None:

@@ -2,9 +2,12 @@
 
 The test builds a small maze study in a temporary folder, starts the app on it with the
 command line of ``socialrl app``, waits for Streamlit's health endpoint, and then, headless, like a
-researcher: opens Explore and checks that a chart with curves is drawn, opens the model view
-and checks that the maze and the policy's arrows are drawn, downloads the steps table from
-Export and reads the file. Screenshots of every page go to ``artifacts/e2e/``.
+researcher: reads the study's answer on the Studies page; opens Explore (on the study's
+question), checks the curves, their bands (never below zero for a length), the n behind each
+point, and, faceted, that no two facet titles overlap; opens the model view and checks that
+the maze and the policy's arrows are drawn; downloads the steps table from Export and reads
+the file; launches the Run page's default study and checks that its walkers learned the
+shortest path. Screenshots of every page go to ``artifacts/e2e/``.
 
 Chromium comes from Debian (``make test`` installs it); Playwright only drives it
 (``executable_path``), so ``playwright install`` is never needed.
@@ -23,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from socialrl.study import load_results
 from tests.test_app_helpers import build, maze_study
 
 pytest.importorskip("streamlit")
@@ -43,6 +47,8 @@ CHROMIUM_ARGS = [
 ]
 CHART = "[data-testid='stPlotlyChart'] .main-svg"
 WAIT_MS = 90_000
+#: The results folder the server was started on (set by the ``server`` fixture).
+ROOTS: dict[str, Path] = {}
 
 pytestmark = pytest.mark.slow
 
@@ -62,6 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("Debian's chromium is not installed (make test installs it)")
     root = tmp_path_factory.mktemp("results")
     build(root, maze_study())  # 500 steps rows per run: more than a curve draws
+    ROOTS["results"] = root
     port = _free_port()
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115
     argv = command(root, port)  # exactly what `socialrl app` runs
@@ -106,6 +113,29 @@ def _shot(page: object, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
+#: Every band's lowest point, per chart: the fills of the Plotly figures on the page.
+BAND_MINIMA = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+    gd => (gd.data || []).filter(t => t.fill === 'toself')
+        .map(t => Math.min(...Array.from(t.y))))"""
+
+#: The bounding boxes of the first chart's subplot titles (Plotly annotations).
+TITLE_BOXES = """() => Array.from(
+    document.querySelectorAll('.js-plotly-plot')[0].querySelectorAll('g.annotation')).map(
+    a => { const r = a.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"""
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _choose(page: object, label: str, option: str) -> None:
+    """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label).first  # type: ignore[attr-defined]
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()  # type: ignore[attr-defined]
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+
+
 def test_explore_maze_view_and_download_in_a_real_browser(server: str, browser: object) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 2200})  # type: ignore[attr-defined]
     errors: list[str] = []
@@ -113,16 +143,35 @@ def test_explore_maze_view_and_download_in_a_real_browser(server: str, browser: 
 
     page.goto(server)
     page.get_by_text("runs done").wait_for(timeout=WAIT_MS)
+    page.get_by_text("The study's answer").first.wait_for(timeout=WAIT_MS)
+    assert page.locator("[data-testid='stDataFrame']").count() >= 2  # overview + the answer
+    page.get_by_text("What the columns mean").first.wait_for(timeout=WAIT_MS)
     _shot(page, "studies")
 
     page.get_by_test_id("stSidebarNav").get_by_text("Explore").click()
     page.locator(CHART).first.wait_for(timeout=WAIT_MS)
-    page.get_by_text("Downsampled for drawing").wait_for(timeout=WAIT_MS)
+    page.get_by_text("per point").first.wait_for(timeout=WAIT_MS)  # the n behind the points
     curves = page.locator("[data-testid='stPlotlyChart']").first
     assert curves.locator("path.js-line").count() >= 1  # the mean curve
     assert curves.locator("path.js-fill").count() >= 1  # its 95% band
+    minima = page.evaluate(BAND_MINIMA)[0]
+    assert minima and min(minima) >= 0, minima  # episode lengths: no band below zero
     assert page.locator("[data-testid='stException']").count() == 0
     _shot(page, "explore")
+
+    _choose(page, "Table", "steps")
+    page.get_by_text("Downsampled for drawing").wait_for(timeout=WAIT_MS)
+    _choose(page, "Facet by", "walker.alpha")
+    page.locator(CHART).first.wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1500)
+    boxes = page.evaluate(TITLE_BOXES)
+    assert len(boxes) >= 2, boxes  # one title per facet
+    assert not any(_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :]), (
+        boxes
+    )  # readable: no two facet titles overlap
+    minima = page.evaluate(BAND_MINIMA)[0]
+    assert min(minima) >= 0, minima  # a distance to the goal cannot be negative either
+    _shot(page, "explore_faceted")
 
     page.get_by_test_id("stSidebarNav").get_by_text("Model views").click()
     page.get_by_text("Learned greedy policy").first.wait_for(timeout=WAIT_MS)
@@ -147,6 +196,13 @@ def test_explore_maze_view_and_download_in_a_real_browser(server: str, browser: 
     assert table["run_id"].nunique() == 8 and len(table) == 8 * 500
 
     page.get_by_test_id("stSidebarNav").get_by_text("Run").click()
-    page.get_by_role("button", name="Launch").wait_for(timeout=WAIT_MS)
+    launch = page.get_by_role("button", name="Launch")
+    launch.wait_for(timeout=WAIT_MS)
     _shot(page, "run")
+    launch.click()  # the defaults, as a first-time user would
+    page.get_by_text("runs done, 0 failed").wait_for(timeout=WAIT_MS)
+    _shot(page, "run_done")
+    agents = load_results(ROOTS["results"] / "maze_q_learning").agents
+    last = agents[agents["step"] == agents.groupby("run_id")["step"].transform("max")]
+    assert len(last) and last["greedy_optimal"].all()  # every walker on the shortest path
     assert not errors, errors

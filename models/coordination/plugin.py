@@ -13,6 +13,8 @@ PLUGIN = ModelPlugin(
         "tit_for_tat": "socialrl_models.coordination.strategies:TitForTat",
         "win_stay_lose_shift": "socialrl_models.coordination.strategies:WinStayLoseShift",
     },
+    bounds={"clustering": (-1, 1), "payoff_relative": (None, None), "max_share": (0, 1)},
+    headline=("steps", "max_share"),
     glossary={
         "model.structure": "the social structure: grid, network or well-mixed, with its size",
         "convention": (

@@ -9,7 +9,8 @@ Each cell's character is recorded too, so the maze itself (random ones included)
 
 Learners are read through their declared abilities (:mod:`socialrl.capabilities`), so any
 learner gets arrows and the tabular ones get more: a :class:`~socialrl.capabilities.TabularValues`
-learner gives its greedy moves and values ``max_a Q(s, a)`` from its Q tables; any other
+learner gives its greedy moves and values ``max_a Q(s, a)`` from its Q tables (NaN in states
+whose Q row never moved from its start: nothing was learned there); any other
 learner's moves come from its greedy policy evaluated in every state, and its values are NaN;
 a :class:`~socialrl.capabilities.LearnedModel` learner (Dyna-Q) adds its model of the maze.
 """
@@ -80,6 +81,10 @@ def learned_tables(
             tables = np.array([learner.table_of(int(i)) for i in members], dtype=np.int64)
             q = learner.q_values()[tables]  # the recorded walkers' tables only: cheap
             values, moves = q.max(axis=2), q.argmax(axis=2)
+            # A state whose row never moved from its start holds no learned value: NaN, so
+            # that an unvisited cell is drawn as unlearned, not in the colour of its Q₀.
+            unlearned = (q == learner.initial_q_values()[tables]).all(axis=2)
+            values = np.where(unlearned, np.nan, values)
         else:
             tables = members
             values = np.full((members.size, mdp.n_states), np.nan)

@@ -113,7 +113,8 @@ def policy_section(study: Study, policy: pd.DataFrame) -> tuple[pd.Series, int] 
     st.caption(
         "Arrows: the greedy move in each cell (red where it is not optimal); the orange line: "
         "the greedy path from S. Colours: the values the walker learned, max_a Q(s, a), and "
-        "the optimal values V* on the same scale. Hover a cell for its numbers."
+        "the optimal values V* on the same scale; a cell without colour is one whose values "
+        "never moved from their start (nothing learned there yet). Hover a cell for its numbers."
     )
     return run, agent
 
@@ -184,8 +185,9 @@ def _learned_figure(comp: _Comparison, agent: int) -> go.Figure:
     """The walker's greedy moves (red where not optimal) and greedy path over its values."""
     walker, cells_rc = comp.walker, comp.cells_rc
     hover = [
-        f"state {s} ({r}, {co})<br>V = {v:.3f}<br>greedy: {ACTION_NAMES[a_]}"
-        + ("" if ok or not lv else " (not optimal)")
+        f"state {s} ({r}, {co})<br>"
+        + (f"V = {v:.3f}<br>greedy: {ACTION_NAMES[a_]}" if np.isfinite(v) else "nothing learned")
+        + ("" if ok or not lv or not np.isfinite(v) else " (not optimal)")
         for s, r, co, v, a_, ok, lv in zip(
             walker["state"],
             walker["row"],

@@ -9,6 +9,10 @@ PLUGIN = ModelPlugin(
     env_ids={"socialrl/PricingMarket-v0": "socialrl_models.pricing.env:PricingMarketEnv"},
     summary="socialrl_models.pricing.summary:study_summary",
     view="socialrl_models.pricing.view",
+    # Each market is an independent session (its own firms and learners): the unit of analysis.
+    units={"markets": "market", "impulse": "market", "agents": "market"},
+    bounds={"price*": (0, None), "p_*": (0, None), "cycle_length": (1, None)},
+    headline=("markets", "delta"),
     glossary={
         "markets": "number of markets (Calvano's sessions) behind the row",
         "delta_mean": (

@@ -84,20 +84,43 @@ def empty_figure(message: str) -> go.Figure:
     return fig
 
 
+#: Characters of a facet title per line: three facets a row fit about this many each.
+FACET_TITLE_WIDTH = 34
+
+
+def facet_title(facet: str, value: Any) -> str:
+    """``epsilon = linear(start=1, …)`` broken at commas into lines that fit above one facet."""
+    parts = f"{column_label(facet)} = {value_label(value)}".split(", ")
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 2 + len(part) > FACET_TITLE_WIDTH:
+            lines[-1] += ","
+            lines.append(part)
+        else:
+            lines[-1] += f", {part}"
+    return "<br>".join(lines[:3]) + ("…" if len(lines) > 3 else "")
+
+
 def _facet_grid(facets: list[Any], facet: str | None) -> tuple[go.Figure, int, int]:
-    """Subplots for the facets, up to three a row: ``(figure, rows, columns)``."""
-    n_cols = min(len(facets), 3)
+    """Subplots for the facets, up to three a row: ``(figure, rows, columns)``.
+
+    Titles are wrapped to the facet's width (:func:`facet_title`) and rows are spaced for
+    the lines they take, so neighbouring titles never overlap.
+    """
+    titles = [facet_title(facet, v) for v in facets] if facet else None
+    lines = max((t.count("<br>") + 1 for t in titles), default=1) if titles else 1
+    n_cols = min(len(facets), 3 if lines == 1 else 2)
     n_rows = int(np.ceil(len(facets) / n_cols))
-    titles = [f"{column_label(facet)} = {value_label(v)}" for v in facets] if facet else None
     fig = make_subplots(
         rows=n_rows,
         cols=n_cols,
         shared_xaxes=True,
         shared_yaxes=True,
         subplot_titles=titles,
-        horizontal_spacing=0.04,
-        vertical_spacing=0.12 if n_rows > 1 else 0.02,
+        horizontal_spacing=0.06,
+        vertical_spacing=(0.1 + 0.05 * lines) / max(n_rows - 1, 1) if n_rows > 1 else 0.02,
     )
+    fig.update_annotations(font_size=12)
     return fig, n_rows, n_cols
 
 
@@ -153,7 +176,7 @@ def curves_figure(
     fig, n_rows, n_cols = _facet_grid(facets, facet)
     hover = (
         f"{curves.x}=%{{x:.6g}}<br>{curves.y}: mean %{{y:.4g}}"
-        "<br>95% CI [%{customdata[0]:.4g}, %{customdata[1]:.4g}]<br>runs %{customdata[2]}"
+        "<br>95% CI [%{customdata[0]:.4g}, %{customdata[1]:.4g}]<br>n %{customdata[2]}"
         "<extra>%{fullData.name}</extra>"
     )
     for k, facet_value in enumerate(facets):

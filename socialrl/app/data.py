@@ -32,6 +32,7 @@ import streamlit as st
 from socialrl import registry
 from socialrl.app.paths import OutsideRootError, confine
 from socialrl.plugins import load
+from socialrl.statistics import Bounds, bounds_of
 from socialrl.study import ResultsError, StudyResults, load_results
 from socialrl.study.tables import READ_ERRORS, describe_error, stack_runs
 
@@ -44,6 +45,7 @@ __all__ = [
     "find_studies",
     "open_study",
     "read_table",
+    "single_runs",
 ]
 
 #: Errors that reading a broken study may raise (JSON, Parquet, pydantic, the file system,
@@ -146,6 +148,9 @@ def _info(path_text: str, root_text: str, sig: tuple[int, int, int]) -> dict[str
         "swept": swept,
         "swept_values": values,
         "table_names": results.table_names,
+        "units": {t: results.unit_of(t) for t in results.table_names},
+        "bounds": dict(plugin_bounds(results.spec.model.name)),
+        "headline": _headline_metric(results.spec.model.name),
         "parameter_columns": results.parameter_columns,
         "status": status,
         "runs": len(runs),
@@ -154,6 +159,18 @@ def _info(path_text: str, root_text: str, sig: tuple[int, int, int]) -> dict[str
         "updated": manifest.get("updated"),
         "manifest": manifest,
     }
+
+
+def _headline_metric(model: str) -> list[str] | None:
+    """The model plugin's ``(table, metric)`` that answers a study's question, if it names one."""
+    plugin = registry.plugin_for(model)
+    return None if plugin is None or plugin.headline is None else list(plugin.headline)
+
+
+def plugin_bounds(model: str) -> dict[str, tuple[float | None, float | None]]:
+    """The model plugin's declared bounds of its quantities (none for a model without one)."""
+    plugin = registry.plugin_for(model)
+    return {} if plugin is None else dict(plugin.bounds)
 
 
 def distinct_values(column: pd.Series) -> list[Any]:
@@ -235,6 +252,15 @@ class Study:
         """The study's answer: its model's summary, as ``socialrl show`` prints it."""
         return _headline(str(self.path), self.signature())
 
+    def unit_of(self, table: str) -> str | None:
+        """The column of the table's unit of analysis within a run (None: the run)."""
+        unit = self.info()["units"].get(table)
+        return str(unit) if unit else None
+
+    def bounds_of(self, column: str, values: Any = None) -> Bounds:
+        """What ``column`` can take (the model's declared bounds, then the engine's)."""
+        return bounds_of(column, self.info()["bounds"], values)
+
     def has_table(self, name: str) -> bool:
         """Whether some finished run wrote the table."""
         return name == "runs" or name in self.info()["table_names"]
@@ -296,6 +322,25 @@ def find_studies(root: Path) -> list[dict[str, Any]]:
             entry.update(info, state=state, folder=folder)
         out.append(entry)
     return out
+
+
+def single_runs(root: Path) -> list[str]:
+    """Folders directly below ``root`` that hold one run's tables, not a study.
+
+    ``simulate(...).to_parquet(path)`` (or ``to_csv``) writes ``meta.json`` beside the tables;
+    the app shows studies, and the Studies page names these folders with how to read them
+    (:meth:`socialrl.Results.read`) rather than leaving them out without a word.
+    """
+    if not root.is_dir():
+        return []
+    return [
+        child.name
+        for child in sorted(root.iterdir())
+        if child.is_dir()
+        and not (child / "manifest.json").exists()
+        and (child / "meta.json").exists()
+        and any((child / f"steps.{kind}").exists() for kind in ("parquet", "csv"))
+    ]
 
 
 # ---------------------------------------------------------------------- loading tables

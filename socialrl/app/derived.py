@@ -33,12 +33,18 @@ def time_columns(frame: pd.DataFrame) -> list[str]:
 def _curves(
     path: str, root: str, sig: tuple[int, int, int], table: str, x: str, y: str, by: tuple[str, ...]
 ) -> stats.Curves:
-    frame = Study(path=Path(path), root=Path(root)).table(table).frame
-    return stats.learning_curves(frame, x, y, list(by))
+    study = Study(path=Path(path), root=Path(root))
+    frame = study.table(table).frame
+    unit = study.unit_of(table)
+    bounds = study.bounds_of(y, frame[y] if y in frame.columns else None)
+    return stats.learning_curves(frame, x, y, list(by), unit=unit, bounds=bounds)
 
 
 def curves(study: Study, table: str, x: str, y: str, by: list[str]) -> stats.Curves:
-    """Mean curves with 95% bands across runs (see :func:`socialrl.app.stats.learning_curves`)."""
+    """Mean curves with 95% bands across the table's units (runs, or run × unit), bounded.
+
+    See :func:`socialrl.app.stats.learning_curves`.
+    """
     return _curves(str(study.path), str(study.root), study.signature(), table, x, y, tuple(by))
 
 
@@ -53,14 +59,18 @@ def _per_run(
     how: str,
     x: str | None,
 ) -> pd.DataFrame:
-    frame = Study(path=Path(path), root=Path(root)).table(table).frame
-    return per_run_values(frame, y, by, how, x)
+    study = Study(path=Path(path), root=Path(root))
+    frame = study.table(table).frame
+    return per_run_values(frame, y, by, how, x, unit=study.unit_of(table))
 
 
 def per_run(
     study: Study, table: str, y: str, by: list[str], how: str, x: str | None
 ) -> pd.DataFrame:
-    """One value per run (see :func:`socialrl.statistics.per_run_values`)."""
+    """One value per unit: per run, or run × the table's unit (a market).
+
+    See :func:`socialrl.statistics.per_run_values`.
+    """
     return _per_run(
         str(study.path), str(study.root), study.signature(), table, y, tuple(by), how, x
     )

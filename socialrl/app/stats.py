@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from socialrl.app.labels import KEY_COLUMNS
-from socialrl.statistics import across_runs, column_moments, interval
+from socialrl.statistics import Bounds, across_runs, column_moments, interval
 
 __all__ = [
     "MAX_POINTS",
@@ -47,9 +47,10 @@ class Curves:
         y: The metric.
         by: Grouping columns (colour, facet).
         rows: Table rows that entered the statistics (every row with a value).
-        runs: Runs that entered.
+        runs: Units that entered (runs, or run × ``unit``).
         points: Distinct x values in the data.
         bin_width: Width of the x bins when downsampled, else None.
+        unit: The unit of analysis within a run (None: the run).
 
     """
 
@@ -61,6 +62,7 @@ class Curves:
     runs: int
     points: int
     bin_width: float | None
+    unit: str | None = None
 
     @property
     def downsampled(self) -> bool:
@@ -130,12 +132,12 @@ def _bin_means(
     return mean_y, mean_x
 
 
-def _curve(mean_y: np.ndarray, mean_x: np.ndarray) -> pd.DataFrame:
-    """One group's curve from its runs × bins means: ``x, mean, low, high, sd, n`` per bin."""
+def _curve(mean_y: np.ndarray, mean_x: np.ndarray, bounds: Bounds) -> pd.DataFrame:
+    """One group's curve from its units × bins means: ``x, mean, low, high, sd, n`` per bin."""
     mean, sd, n = column_moments(mean_y)
     with np.errstate(invalid="ignore", divide="ignore"):
         centre = np.nansum(mean_x, axis=0) / n
-    low, high = interval(mean, sd, n)
+    low, high = interval(mean, sd, n, bounds)
     part = {"x": centre, "mean": mean, "low": low, "high": high, "sd": sd, "n": n}
     live = n > 0
     return pd.DataFrame({k: np.asarray(v)[live] for k, v in part.items()})
@@ -153,13 +155,19 @@ def _sorted_curves(parts: list[pd.DataFrame], frame: pd.DataFrame, by: list[str]
 
 
 def learning_curves(
-    frame: pd.DataFrame, x: str, y: str, by: list[str], max_points: int = MAX_POINTS
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    by: list[str],
+    max_points: int = MAX_POINTS,
+    unit: str | None = None,
+    bounds: Bounds = (None, None),
 ) -> Curves:
-    """Mean of ``y`` across runs at each ``x``, with 95% bands, per ``by`` group.
+    """Mean of ``y`` across units (runs, or run × ``unit``) at each ``x``, per ``by`` group.
 
-    Each run's rows are averaged per x bin (:func:`_bin_means`); the runs × bins matrix of
-    means is then reduced across the runs of each group by
-    :func:`socialrl.statistics.column_moments`.
+    Each unit's rows are averaged per x bin (:func:`_bin_means`); the units × bins matrix of
+    means is then reduced across the units of each group by
+    :func:`socialrl.statistics.column_moments`, with 95% bands clipped to ``bounds``.
 
     Args:
         frame: A study table (``run_id``, ``x``, ``y`` and the ``by`` columns).
@@ -167,6 +175,8 @@ def learning_curves(
         y: The metric.
         by: Swept parameters to split curves by (colour, facet); may be empty.
         max_points: Most points per curve (see the module docstring).
+        unit: The table's unit of analysis within a run (``market``), or None for the run.
+        bounds: What ``y`` can take (:func:`socialrl.statistics.bounds_of`).
 
     """
     by = [c for c in dict.fromkeys(by) if c]
@@ -176,6 +186,9 @@ def learning_curves(
     if not keep.all():
         frame, values, xs = frame[keep], values[keep], xs[keep]
     runs, n_runs = _codes(frame["run_id"])
+    if unit is not None:  # one code per (run, unit): the units are the replications
+        inner, n_inner = _codes(frame[unit])
+        runs, n_runs = _codes(pd.Series(runs * n_inner + inner))
     bins, n_bins, points, width = _x_bins(xs, max_points)
     mean_y, mean_x = _bin_means(runs * n_bins + bins, (n_runs, n_bins), values, xs)
     first = _first_rows(runs, n_runs)
@@ -192,7 +205,7 @@ def learning_curves(
     )
     parts = []
     for value, members in groups.items():
-        table = _curve(mean_y[members], mean_x[members])
+        table = _curve(mean_y[members], mean_x[members], bounds)
         for column, item in zip(by, value if isinstance(value, tuple) else (value,), strict=False):
             table.insert(len(table.columns) - 6, column, item)
         parts.append(table)
@@ -205,6 +218,7 @@ def learning_curves(
         runs=int(present.sum()),
         points=points,
         bin_width=width,
+        unit=unit,
     )
 
 

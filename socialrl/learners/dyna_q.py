@@ -276,6 +276,10 @@ class DynaQ(Checkpointing):
         """The Q tables ``float64[K, S, A]`` (the learner's own array)."""
         return self.core.q_values()
 
+    def initial_q_values(self) -> np.ndarray:
+        """The Q tables before any update (see :class:`~socialrl.capabilities.TabularValues`)."""
+        return self.core.initial_q_values()
+
     def table_of(self, agent: int) -> int:
         """Index ``k`` of the Q table and model that ``agent`` (a slot of the group) uses."""
         if not 0 <= agent < self.n_agents:

@@ -187,6 +187,7 @@ class QLearning(Checkpointing):
         n_tables = 1 if self.config.shared else n_agents
         self.q = _initial_q(self.config.init, n_tables, n_states, n_actions)
         self._awaits_model = isinstance(self.config.init, str) and self.config.init == "model"
+        self._proposed: tuple[np.ndarray, int, np.ndarray | None] | None = None
         self._rows = table_rows(n_agents, self.config.shared)
         self._all_active = np.ones(n_agents, dtype=np.bool_)
         self._uniforms = np.empty(n_agents)  # act's draws; only the kernel reads them
@@ -219,11 +220,10 @@ class QLearning(Checkpointing):
                 f"QLearning(init='model'): {type(model).__name__} proposes no initial values "
                 "(it has no initial_values(role, gamma) method); give init a number or an array"
             )
-        values = np.broadcast_to(
-            np.asarray(model.initial_values(role, self.config.gamma), dtype=np.float64),
-            (n_role, *self.q.shape[1:]),
-        )
+        proposal = np.asarray(model.initial_values(role, self.config.gamma), dtype=np.float64)
+        values = np.broadcast_to(proposal, (n_role, *self.q.shape[1:]))
         mine = values if index is None else values[index]
+        self._proposed = (proposal, n_role, index)  # small: broadcast over states
         if self.config.shared:
             if not np.allclose(mine, mine[:1], rtol=1e-12, atol=0.0):  # up to rounding
                 raise ValueError(
@@ -338,6 +338,17 @@ class QLearning(Checkpointing):
     def table_of(self, agent: int) -> int:
         """The table agent ``agent`` of the group uses (0 for every agent when shared)."""
         return int(self._rows[agent])
+
+    def initial_q_values(self) -> np.ndarray:
+        """The tables before any update (rebuilt from the init option or the model's proposal)."""
+        n_tables, n_states, n_actions = self.q.shape
+        if self._proposed is None:
+            init = 0.0 if isinstance(self.config.init, str) else self.config.init
+            return _initial_q(init, n_tables, n_states, n_actions)
+        values, n_role, index = self._proposed
+        full = np.broadcast_to(values, (n_role, n_states, n_actions))
+        mine = full if index is None else full[index]
+        return np.array(mine[:1] if self.config.shared else mine)
 
     def greedy_table(self) -> np.ndarray:
         """Greedy action for every state, ``int64[n_tables, S]`` (the learned policy)."""

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from socialrl import registry
 from socialrl.results import atomic_write
-from socialrl.statistics import summarize
+from socialrl.statistics import Bounds, bounds_of, summarize
 from socialrl.study.design import expand
 from socialrl.study.spec import SpecError, StudySpec
 from socialrl.study.store import ResultsError, StudyStore
@@ -189,16 +190,38 @@ class StudyResults:
         out["damaged"] = int(counts.get("damaged", 0)) + len(later)
         return out
 
+    def unit_of(self, table: str) -> str | None:
+        """The column of ``table``'s unit of analysis within a run (None: the run itself).
+
+        The study's ``units`` first, then the model plugin's (:mod:`socialrl.statistics`).
+        """
+        if table in self.spec.units:
+            return self.spec.units[table]
+        plugin = registry.plugin_for(self.spec.model.name)
+        return None if plugin is None else plugin.units.get(table)
+
+    def bounds_of(self, column: str, values: Any = None) -> Bounds:
+        """What ``column`` can take: the model plugin's bounds, then the engine's."""
+        plugin = registry.plugin_for(self.spec.model.name)
+        return bounds_of(column, None if plugin is None else plugin.bounds, values)
+
     def summary(
         self, table: str, value: str, by: list[str] | None = None, per_run: str = "mean"
     ) -> pd.DataFrame:
-        """Aggregate ``value`` per run (``per_run``), then across seeds per ``by`` group.
+        """Aggregate ``value`` per unit (``per_run``), then across units per ``by`` group.
 
-        ``by`` defaults to the swept parameters; ``by=[]`` gives one row (``group`` "all")
-        and ``by=["run_id"]`` each run's own value. See
-        :func:`socialrl.statistics.summarize`.
+        The unit is the run, or run × :meth:`unit_of` the table (a market); the interval is
+        clipped to :meth:`bounds_of` the value. ``by`` defaults to the swept parameters;
+        ``by=[]`` gives one row (``group`` "all") and ``by=["run_id"]`` each run's own value.
+        See :func:`socialrl.statistics.summarize`.
         """
-        return summarize(self.table(table), value, self.swept if by is None else by, per_run)
+        frame = self.table(table)
+        unit = self.unit_of(table)
+        by = self.swept if by is None else by
+        if by == ["run_id"]:
+            unit = None  # each run's own value
+        bounds = self.bounds_of(value, frame[value] if value in frame.columns else None)
+        return summarize(frame, value, by, per_run, unit=unit, bounds=bounds)
 
     def export(self, to: str | Path, fmt: str = "csv") -> list[Path]:
         """Write ``runs`` and every table (standard and extra) as CSV or Parquet into ``to``."""

@@ -158,6 +158,9 @@ class StudySpec(_Strict):
         sweep: What varies.
         run: Run length and recording (:class:`~socialrl.run.settings.RunSettings`, the type the
             run loop reads).
+        units: The unit of analysis per table, table → column (``{agents = "agent"}``: walkers
+            with their own Q tables are independent replications); statistics of that table
+            are over run × unit. Default: the model plugin's, else the run.
 
     """
 
@@ -169,6 +172,7 @@ class StudySpec(_Strict):
     population: list[GroupSpec] = Field(min_length=1)
     sweep: SweepSpec = Field(default_factory=SweepSpec)
     run: RunSettings
+    units: dict[str, str] = Field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (what the manifest stores; ``StudySpec(**d)`` rebuilds it exactly)."""

@@ -62,7 +62,9 @@ def controls(
         raise StudyError(f"the {table} table has no numeric metric to plot")
     a, b, c, d = st.columns(4)
     with a:
-        y = _pick("Metric", metrics, f"explore_metric_{table}")
+        headline = info.get("headline") or (None, None)
+        default = headline[1] if headline[0] == table else None
+        y = _pick("Metric", metrics, f"explore_metric_{table}", default=default)
     with b:
         x = _pick("x axis", times, f"explore_x_{table}") if times else None
     with c:
@@ -82,11 +84,20 @@ def learning_curves(
         return
     by = [c for c in (colour, facet) if c]
     curves = derived.curves(study, table, x, y, by)
+    _pooling_warning(study, by)
     st.plotly_chart(charts.curves_figure(curves, colour, facet), key="explore_curves")
+    n = curves.frame["n"] if len(curves.frame) else pd.Series([0])
+    units = _units(study, table)
     text = (
-        f"Mean of {y} across runs (seeds) with 95% confidence bands (Student t); "
-        f"{curves.runs} runs, {curves.rows:,} rows."
+        f"Mean of {y} across {units} with 95% confidence bands (Student t over the {units}"
+        f"{_bounds_text(study, y)}); n = {int(n.min())}–{int(n.max())} {units} per point "
+        f"(hover a point for its n), {curves.runs} {units} in all, {curves.rows:,} rows."
     )
+    starts = (
+        curves.frame.groupby(by, observed=True)["x"].min() if by and len(curves.frame) else None
+    )
+    if starts is not None and starts.nunique() > 1:
+        text += f" Curves start where {y} first has a value, at different {x}."
     if curves.downsampled:
         text += (
             f" **Downsampled for drawing**: {curves.points:,} distinct {x} values binned into "
@@ -115,13 +126,19 @@ def final_values(
     )
     by = [c for c in (colour, facet) if c]
     runs = derived.per_run(study, table, y, by, how, x)
-    per_run_tab, rows_tab = st.tabs(["one value per run", "every row"])
+    unit = study.unit_of(table) or "run"
+    per_run_tab, rows_tab = st.tabs([f"one value per {unit}", "every row"])
     with per_run_tab:
-        title = f"{how} of {y} per run" + (f" (by {column_label(colour)})" if colour else "")
+        title = f"{how} of {y} per {unit}" + (f" (by {column_label(colour)})" if colour else "")
         st.plotly_chart(
             charts.distribution_figure(runs, y, colour, title), key="explore_distribution"
         )
-        summary = across_runs(runs, y, by)
+        bounds = study.bounds_of(y)
+        summary = across_runs(runs, y, by, bounds)
+        st.caption(
+            f"n: {_units(study, table)} behind each row; the interval is Student t over them"
+            f"{_bounds_text(study, y)}."
+        )
         summary = summary.rename(columns={c: column_label(c) for c in by})
         st.dataframe(summary, hide_index=True, width="stretch")
     with rows_tab:
@@ -131,6 +148,32 @@ def final_values(
             key="explore_histogram",
         )
     return how
+
+
+def _units(study: Study, table: str) -> str:
+    """What the statistics of ``table`` are over, in words: runs, or the run × unit."""
+    unit = study.unit_of(table)
+    return "runs (seeds)" if unit is None else f"{unit}s (each {unit} of each run)"
+
+
+def _bounds_text(study: Study, y: str) -> str:
+    low, high = study.bounds_of(y)
+    if low is None and high is None:
+        return ""
+    shown = f"[{'−∞' if low is None else f'{low:g}'}, {'∞' if high is None else f'{high:g}'}]"
+    return f", clipped to {shown}: what {y} can take"
+
+
+def _pooling_warning(study: Study, by: list[str]) -> None:
+    """Say so when a swept parameter that is not shown varies within the curves (pooled)."""
+    values = study.info()["swept_values"]
+    pooled = [k for k in study.info()["swept"] if k not in by and len(values.get(k, [])) > 1]
+    if pooled:
+        names = ", ".join(f"{column_label(k)} ({len(values[k])} values)" for k in pooled)
+        st.warning(
+            f"Pooled over {names}: each curve mixes the runs of every value. Choose it as "
+            "colour or facet to see them apart."
+        )
 
 
 def heatmap(study: Study, table: str, x: str | None, y: str, how: str) -> None:
@@ -166,7 +209,8 @@ def render() -> None:
     if info["status"]["done"] == 0:
         st.warning("This study has no finished run yet: nothing to explore.")
         return
-    table = _pick("Table", info["table_names"], "explore_table", default="steps")
+    headline = info.get("headline") or ("steps", None)
+    table = _pick("Table", info["table_names"], "explore_table", default=headline[0])
     try:
         with st.spinner(f"Loading the {table} table…"):
             loaded = study.table(table)

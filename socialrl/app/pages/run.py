@@ -30,11 +30,49 @@ NONE = "(none: replications only)"
 
 def parameters(target: str, kind: str) -> list[str]:
     """Constructor parameters of a registered model or learner (what a sweep may vary)."""
+    return [row["parameter"] for row in parameter_table(target, kind)]
+
+
+def parameter_table(target: str, kind: str) -> list[dict[str, str]]:
+    """Each constructor parameter with its default and what it takes (from the docstring).
+
+    The constructor is the schema a study is checked against (unknown parameters are refused
+    by name, values by the constructor itself), and its docstring's ``Args:`` section says
+    what each parameter allows; the page lists both.
+    """
     try:
         cls = registry.resolve_model(target) if kind == "model" else registry.learner_class(target)
     except (ImportError, KeyError):
         return []
-    return [p for p in inspect.signature(cls).parameters if p not in ("self", "rng")]
+    docs = _args_section(inspect.getdoc(cls) or "") | _args_section(
+        inspect.getdoc(cls.__init__) or ""
+    )
+    rows = []
+    for name, param in inspect.signature(cls).parameters.items():
+        if name in ("self", "rng") or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        default = "" if param.default is param.empty else json.dumps(param.default, default=str)
+        rows.append({"parameter": name, "default": default, "allowed": docs.get(name, "")})
+    return rows
+
+
+def _args_section(doc: str) -> dict[str, str]:
+    """``{name: text}`` of a Google-style ``Args:`` section (continuation lines joined)."""
+    out: dict[str, str] = {}
+    inside, current = False, None
+    for line in doc.splitlines():
+        if line.strip() in ("Args:", "Arguments:", "Parameters:"):
+            inside, current = True, None
+            continue
+        if inside and line.strip() and not line.startswith((" ", "\t")):
+            break  # the next section
+        match = re.match(r"^\s{2,8}(\w+)(?: \([^)]*\))?: (.*)$", line) if inside else None
+        if match:
+            current = match.group(1)
+            out[current] = match.group(2).strip()
+        elif inside and current and line.strip():
+            out[current] += " " + line.strip()
+    return out
 
 
 def presets(model: str, learner: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -46,6 +84,12 @@ def presets(model: str, learner: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if plugin is None:
         return {}, {}
     return dict(plugin.presets), dict(plugin.learner_presets.get(learner, {}))
+
+
+def preset_steps(model: str) -> int:
+    """Steps per run the form starts from: the plugin's (enough to learn), else 1,000."""
+    plugin = registry.plugin_for(model)
+    return int(plugin.preset_steps) if plugin is not None and plugin.preset_steps else 1000
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -113,10 +157,7 @@ def build_spec(form: dict[str, Any]) -> StudySpec:
         values = parse_values(form["values"])
         if not values:
             raise ValueError(f"give the values of {form['sweep']}, separated by commas")
-        kind, name = form["sweep"].split(".", 1)
-        sweep[f"model.{name}" if kind == "model" else f"population.{model_roles[0]}.{name}"] = (
-            values
-        )
+        sweep[form["sweep"]] = values  # a study file's sweep key: model.X, population.ROLE.Y
     runs = form["seeds"] * max(1, len(next(iter(sweep.values()), [None])))
     if runs > MAX_RUNS:
         raise ValueError(f"{runs} runs: the Run page launches at most {MAX_RUNS}")
@@ -246,16 +287,21 @@ def _run_form(model: str, learner: str) -> tuple[dict[str, Any], bool] | None:
     Returns None until then: a form sends its widgets' values together, on submit only.
     """
     model_preset, learner_preset = presets(model, learner)
-    sweepable = [f"model.{p}" for p in parameters(model, "model")] + [
-        f"learner.{p}" for p in parameters(learner, "learner")
-    ]
+    try:
+        role = roles(model, json.dumps(model_preset, sort_keys=True))[0]
+    except Exception:  # a plugin whose presets do not build: sweep model parameters only
+        role = None
+    sweepable = [f"model.{p}" for p in parameters(model, "model")]
+    if role is not None:
+        sweepable += [f"population.{role}.{p}" for p in parameters(learner, "learner")]
+    _parameter_reference(model, learner)
     with st.form("run_form"):
         name = st.text_input("Study name", value=f"{model}_{learner}", key="run_name")
         model_params, learner_params = _parameter_fields(
             model, learner, model_preset, learner_preset
         )
-        sweep, values = _sweep_fields(sweepable)
-        seeds, steps, seed = _size_fields()
+        sweep, values = _sweep_fields(sweepable, role)
+        seeds, steps, seed = _size_fields(preset_steps(model))
         replace = st.checkbox("Replace an existing study of this name", key="run_replace")
         submitted = st.form_submit_button("Launch", type="primary")
     if not submitted:
@@ -299,27 +345,50 @@ def _parameter_fields(
     return model_params, learner_params
 
 
-def _sweep_fields(sweepable: list[str]) -> tuple[str, str]:
-    """The one swept parameter (a constructor parameter of model or learner) and its values."""
+def _parameter_reference(model: str, learner: str) -> None:
+    """What each parameter of the model and the learner takes, with its default."""
+    with st.expander(f"Parameters of {model} and {learner}: defaults and allowed values"):
+        for target, kind in ((model, "model"), (learner, "learner")):
+            table = parameter_table(target, kind)
+            if table:
+                st.markdown(f"**{kind} `{target}`**")
+                st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _sweep_fields(sweepable: list[str], role: str | None) -> tuple[str, str]:
+    """The one swept parameter, named as a study file's sweep key, and its values."""
     e, f = st.columns(2)
     with e:
-        default = "learner.epsilon" if "learner.epsilon" in sweepable else NONE
+        epsilon = f"population.{role}.epsilon"
+        default = epsilon if epsilon in sweepable else NONE
         options = [NONE, *sweepable]
         sweep = st.selectbox(
-            "Parameter to sweep", options, index=options.index(default), key="run_sweep"
+            "Parameter to sweep",
+            options,
+            index=options.index(default),
+            key="run_sweep",
+            help="Named as in a study file: model.<parameter> or population.<role>.<parameter>.",
         )
     with f:
         values = st.text_input("Its values (comma-separated)", value="0.05, 0.2", key="run_values")
     return sweep, values
 
 
-def _size_fields() -> tuple[int, int, int]:
+def _size_fields(steps_preset: int) -> tuple[int, int, int]:
     """Seeds per setting, steps per run (capped at ``MAX_STEPS``) and the study's seed."""
     g, h, i = st.columns(3)
     with g:
         seeds = st.number_input("Seeds per setting", 1, 20, 2, key="run_seeds")
     with h:
-        steps = st.number_input("Steps per run", 10, MAX_STEPS, 1000, step=100, key="run_steps")
+        steps = st.number_input(
+            "Steps per run",
+            10,
+            MAX_STEPS,
+            min(steps_preset, MAX_STEPS),
+            step=100,
+            key="run_steps",
+            help="The model's preset: enough for its preset parameters to learn.",
+        )
     with i:
         seed = st.number_input("Study seed", 0, 2**31 - 1, 0, key="run_seed")
     return int(seeds), int(steps), int(seed)

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from socialrl.app import ui
-from socialrl.app.data import describe_time
+from socialrl.app.data import describe_time, single_runs
 from socialrl.app.labels import column_label, glossary_lines, value_label
 
 
@@ -140,6 +140,13 @@ def render() -> None:
     root = ui.current_root()
     found = ui.studies()
     st.caption(f"Results folder: `{root}`")
+    for folder in single_runs(root):
+        st.info(
+            f"`{folder}` holds the tables of one `simulate(...)` run (written by "
+            f"`Results.to_parquet`), not a study: read them with "
+            f"`socialrl.Results.read({str(root / folder)!r})`. The app shows studies "
+            "(`socialrl run STUDY.toml`)."
+        )
     if not found:
         st.info(
             f"No studies in {root} yet. Run one with `socialrl run studies/maze_learning.toml` "

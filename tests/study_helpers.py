@@ -21,6 +21,7 @@ __all__ = [
     "Diverging",
     "Exploding",
     "Killer",
+    "pricing_study",
     "tiny_study",
     "toml_value",
     "write_toml",
@@ -124,6 +125,30 @@ def tiny_study(name: str = "tiny", **overrides: Any) -> dict[str, Any]:
         "population": [{"role": "walker", "learner": "q_learning", "params": {"alpha": 0.5}}],
         "sweep": {"grid": {"population.walker.epsilon": [0.1, 0.5]}},
         "run": {"steps": 120, "record_every": 20, "snapshot_every": 60},
+    }
+    study.update(overrides)
+    return study
+
+
+def pricing_study(name: str, n_markets: int, seed: int, **overrides: Any) -> dict[str, Any]:
+    """Plain data of a quick Calvano study: ``n_markets`` small markets (5 prices) × 2 seeds.
+
+    Exploration decays fast (β = 5·10⁻³) and runs stop once stable for 200 periods, so a
+    study takes a second or two; Q starts at Calvano's Q₀ (``init = "model"``).
+    """
+    study: dict[str, Any] = {
+        "name": name,
+        "seed": seed,
+        "replications": 2,
+        "model": {"name": "pricing", "params": {"n_markets": n_markets, "m": 5}},
+        "population": [
+            {
+                "role": "firm",
+                "learner": "q_learning",
+                "params": {"epsilon": {"kind": "exponential", "beta": 5e-3}, "init": "model"},
+            }
+        ],
+        "run": {"steps": 3000, "stop_when_stable": 200, "record_every": 200},
     }
     study.update(overrides)
     return study

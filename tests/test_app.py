@@ -23,6 +23,7 @@ pytest.importorskip("plotly")
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.study_helpers import pricing_study
 from tests.test_app_helpers import build, copy_study, maze_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -464,23 +465,7 @@ def test_explore_is_over_markets_with_n_shown_and_never_pools_silently(
     built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "results"
-    build(
-        root,
-        {
-            "name": "few_sessions",
-            "seed": 3,
-            "replications": 2,
-            "model": {"name": "pricing", "params": {"n_markets": 5, "m": 5}},
-            "population": [
-                {
-                    "role": "firm",
-                    "learner": "q_learning",
-                    "params": {"epsilon": {"kind": "exponential", "beta": 5e-3}, "init": "model"},
-                }
-            ],
-            "run": {"steps": 3000, "stop_when_stable": 200, "record_every": 200},
-        },
-    )
+    build(root, pricing_study("few_sessions", n_markets=5, seed=3))
     at = app_on(root, monkeypatch, "explore")
     assert at.selectbox(key="explore_table").value == "markets"  # the pricing headline
     assert at.selectbox(key="explore_metric_markets").value == "delta"

@@ -58,3 +58,19 @@ def copy_study(source: Path, root: Path, name: str | None = None) -> Path:
     target = root / (name or source.name)
     shutil.copytree(source, target)
     return target
+
+
+def test_long_facet_titles_wrap_to_the_facet_width() -> None:
+    """A schedule's label is long: wrapped at its commas, and two facets a row, not three."""
+    from socialrl.app.charts import FACET_TITLE_WIDTH, _facet_grid, facet_title
+
+    schedule = '{"kind": "linear", "start": 1.0, "end": 0.05, "steps": 3000}'
+    title = facet_title("population.walker.epsilon", schedule)
+    lines = title.split("<br>")
+    assert len(lines) == 2 and all(len(line) <= FACET_TITLE_WIDTH for line in lines)
+    assert title.replace("<br>", " ") == "walker.epsilon = linear(start=1, end=0.05, steps=3000)"
+    assert facet_title("model.layout", "dyna") == "layout = dyna"
+    _, rows, cols = _facet_grid([schedule, 0.1, 0.2], "population.walker.epsilon")
+    assert (rows, cols) == (2, 2)
+    _, rows, cols = _facet_grid([0.1, 0.2, 0.3], "population.walker.epsilon")
+    assert (rows, cols) == (1, 3)

@@ -16,7 +16,7 @@ from scipy import stats as scipy_stats
 
 from socialrl.statistics import COMMON_BOUNDS, bounds_of, interval, summarize
 from socialrl.study import load_results, run_study
-from tests.study_helpers import write_toml
+from tests.study_helpers import pricing_study, write_toml
 
 
 def _markets(runs: int = 2, markets: int = 50, seed: int = 0) -> pd.DataFrame:
@@ -80,23 +80,7 @@ def test_bounds_come_from_the_plugin_then_the_engine_then_the_dtype() -> None:
 
 
 def test_a_pricing_study_is_summarised_over_its_markets(tmp_path: Path) -> None:
-    study = write_toml(
-        tmp_path / "markets.toml",
-        {
-            "name": "markets",
-            "seed": 5,
-            "replications": 2,
-            "model": {"name": "pricing", "params": {"n_markets": 6, "m": 5}},
-            "population": [
-                {
-                    "role": "firm",
-                    "learner": "q_learning",
-                    "params": {"epsilon": {"kind": "exponential", "beta": 5e-3}, "init": "model"},
-                }
-            ],
-            "run": {"steps": 3000, "stop_when_stable": 200, "record_every": 500},
-        },
-    )
+    study = write_toml(tmp_path / "markets.toml", pricing_study("markets", n_markets=6, seed=5))
     run_study(study, out=tmp_path / "out", backend="sequential")
     results = load_results(tmp_path / "out" / "markets")
     assert results.unit_of("markets") == "market" and results.unit_of("steps") is None

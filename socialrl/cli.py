@@ -185,9 +185,31 @@ def show(
     explain: Annotated[
         bool, typer.Option("--explain", help="Say what each column of the summary means.")
     ] = False,
+    sensitivity: Annotated[
+        str | None,
+        typer.Option(help="Sensitivity indices of this outcome (a sampled design's study)."),
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option(help="sobol | morris | delta (default: the design's).")
+    ] = None,
+    table: Annotated[str, typer.Option(help="The table the outcome is in.")] = "steps",
 ) -> None:
-    """Status of a study's runs and its summary table."""
-    _print_summary(results, explain)
+    """Status of a study's runs and its summary table (or its sensitivity indices)."""
+    if sensitivity is None:
+        _print_summary(results, explain)
+        return
+    from socialrl.study import ResultsError, load_results
+    from socialrl.study.sensitivity import SensitivityError
+
+    try:
+        indices = load_results(results).sensitivity(sensitivity, method, table)
+    except (FileNotFoundError, ResultsError, SensitivityError, KeyError) as err:
+        _fail(str(err).strip("'\""))
+        return
+    title = f"{results.name}: sensitivity of {sensitivity} ({table})"
+    for part in layout(indices, title, console.width):
+        console.print(part)
+    console.print("(conf: half-width of the 95% bootstrap interval; n: sample rows)", style="dim")
 
 
 @app.command()

@@ -36,6 +36,15 @@ NAN = float("nan")
 #: 1,000 × 1,000 values: a two-million-run grid, refused before it is expanded.
 EPSILONS = [round(0.001 * k, 3) for k in range(1, 1001)]
 ALPHAS = [round(0.0005 * k, 4) for k in range(1, 1001)]
+UNIT_RANGE = {"low": 0.0, "high": 1.0}
+LOG_FROM_ZERO = {"low": 0.0, "high": 1.0, "scale": "log"}
+
+
+def _sample(method: str, n: int, ranges: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A ``[sweep]`` with only a sampled design."""
+    return {"sample": {"method": method, "n": n, "ranges": ranges, **extra}}
+
+
 BAD_STUDIES: list[tuple[str, list[tuple[tuple[Any, ...], Any]], list[str]]] = [
     (
         "unknown top-level key",
@@ -306,6 +315,62 @@ BAD_STUDIES: list[tuple[str, list[tuple[tuple[Any, ...], Any]], list[str]]] = [
         ["key 'run.steps'", "sweep point"],
     ),
     ("description not text", [(("description",), 3)], ["key 'description'", "string"]),
+    # ---- sampled designs (sweep.sample)
+    (
+        "range with low above high",
+        [(("sweep",), _sample("lhs", 8, {"population.walker.alpha": {"low": 0.9, "high": 0.1}}))],
+        ["key 'sweep.sample.ranges.population.walker.alpha'", "low must be below high"],
+    ),
+    (
+        "log range touching zero",
+        [(("sweep",), _sample("lhs", 8, {"population.walker.alpha": LOG_FROM_ZERO}))],
+        ["ranges.population.walker.alpha'", "a log range must lie above 0"],
+    ),
+    (
+        "sobol size not a power of two",
+        [(("sweep",), _sample("sobol", 100, {"population.walker.alpha": UNIT_RANGE}))],
+        ["key 'sweep.sample'", "power of two", "nearest: 64 or 128"],
+    ),
+    (
+        "morris with odd levels",
+        [(("sweep",), _sample("morris", 4, {"population.walker.alpha": UNIT_RANGE}, levels=3))],
+        ["key 'sweep.sample'", "even number of levels"],
+    ),
+    (
+        "unknown sampling method",
+        [(("sweep",), _sample("fast", 8, {"population.walker.alpha": UNIT_RANGE}))],
+        ["key 'sweep.sample.method'", "'lhs'", "'sobol'", "'morris'"],
+    ),
+    (
+        "unknown key in a range",
+        [(("sweep",), _sample("lhs", 8, {"population.walker.alpha": {"lo": 0, "high": 1}}))],
+        ["unknown key 'sweep.sample.ranges.population.walker.alpha.lo'", "allowed: low, high"],
+    ),
+    (
+        "range with values and bounds",
+        [
+            (
+                ("sweep",),
+                _sample("lhs", 8, {"model.layout": {"values": ["dyna"], "low": 0, "high": 1}}),
+            )
+        ],
+        ["ranges.model.layout'", "either values or low and high"],
+    ),
+    (
+        "empty ranges",
+        [(("sweep",), _sample("lhs", 8, {}))],
+        ["key 'sweep.sample.ranges'", "at least 1"],
+    ),
+    (
+        "sampled key that names no parameter",
+        [(("sweep",), _sample("lhs", 4, {"population.walker.alpah": UNIT_RANGE}))],
+        ["population[0].params", "'alpah'", "allowed:"],
+    ),
+    (
+        "sampled value the learner refuses",
+        [(("sweep",), _sample("lhs", 4, {"population.walker.alpha": {"low": 1.5, "high": 2.0}}))],
+        ["key 'population[0].params.alpha'", "sweep point"],
+    ),
     ("run not a table", [(("run",), 100)], ["key 'run'"]),
 ]
 

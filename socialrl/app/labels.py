@@ -26,7 +26,16 @@ __all__ = [
 MISSING = "–"
 
 #: Columns that identify rows rather than measure anything.
-KEY_COLUMNS = ("run_id", "replication", "seed", "point", "status", "error", "traceback")
+KEY_COLUMNS = (
+    "run_id",
+    "replication",
+    "seed",
+    "point",
+    "sample",
+    "status",
+    "error",
+    "traceback",
+)
 
 
 def column_label(column: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,6 +26,7 @@ from socialrl.mesa_compat import release_model
 from socialrl.population import Group, Population
 from socialrl.run.settings import RunSettings
 from socialrl.run.stopping import stability_counters
+from socialrl.study.sampling import sample_points, sample_size
 from socialrl.study.spec import SpecError, StudySpec, non_finite_values
 
 __all__ = [
@@ -70,6 +72,7 @@ class RunConfig:
         model_params: The model's parameters.
         groups: The population.
         run: Length and recording settings, as the run loop reads them.
+        sample: The run's row of a sampled design (``sweep.sample``), else None.
 
     """
 
@@ -83,6 +86,7 @@ class RunConfig:
     model_params: dict[str, Any]
     groups: tuple[GroupConfig, ...]
     run: RunSettings
+    sample: int | None = None
 
     def parameters(self) -> dict[str, Any]:
         """Flat ``{column: value}`` of every parameter (for the ``runs`` table)."""
@@ -106,11 +110,15 @@ class RunConfig:
             "model_params": self.model_params,
             "groups": [g.__dict__ for g in self.groups],
             "run": self.run.model_dump(),
+            "sample": self.sample,
         }
 
 
-def _sweep_points(spec: StudySpec, source: str) -> list[dict[str, Any]]:
-    """The sweep's points: grid × zip × explicit points (each part present multiplies)."""
+def _sweep_points(spec: StudySpec, source: str) -> list[tuple[dict[str, Any], int | None]]:
+    """The sweep's points: grid × zip × explicit points × sample (each part present multiplies).
+
+    Each point comes with its row of the sampled design (None without one).
+    """
     sweep = spec.sweep
     for kind, table in (("grid", sweep.grid), ("zip", sweep.zip)):
         for path, values in table.items():
@@ -142,7 +150,10 @@ def _sweep_points(spec: StudySpec, source: str) -> list[dict[str, Any]]:
     points: list[dict[str, Any]] = [{}]
     for part in parts:
         points = [{**a, **b} for a in points for b in part]
-    return points
+    if sweep.sample is None:
+        return [(point, None) for point in points]
+    drawn = sample_points(sweep.sample, spec.seed)
+    return [({**point, **row}, k) for point in points for k, row in enumerate(drawn)]
 
 
 def _apply(
@@ -213,7 +224,7 @@ def expand(spec: StudySpec, source: str = "<study>") -> list[RunConfig]:
         )
     seeds = replication_seeds(spec.seed, spec.replications)
     runs = []
-    for i, point in enumerate(_sweep_points(spec, source)):
+    for i, (point, row) in enumerate(_sweep_points(spec, source)):
         model_params, groups, run = _apply(spec, point, source)
         for r, seed in enumerate(seeds):
             content = {
@@ -223,6 +234,8 @@ def expand(spec: StudySpec, source: str = "<study>") -> list[RunConfig]:
                 "run": run.model_dump(),
                 "seed": seed,
             }
+            if row is not None:  # sampled rows may repeat: the row makes the run
+                content["sample"] = row
             runs.append(
                 RunConfig(
                     run_id=_run_id(content),
@@ -235,6 +248,7 @@ def expand(spec: StudySpec, source: str = "<study>") -> list[RunConfig]:
                     model_params=model_params,
                     groups=tuple(groups),
                     run=run,
+                    sample=row,
                 )
             )
     ids = [r.run_id for r in runs]
@@ -252,6 +266,8 @@ def count_runs(spec: StudySpec) -> int:
         count *= max(len(values) for values in sweep.zip.values())
     if "points" in sweep.model_fields_set:
         count *= len(sweep.points)
+    if sweep.sample is not None:
+        count *= sample_size(sweep.sample)
     return count
 
 
@@ -290,7 +306,9 @@ def validate(spec: StudySpec, runs: list[RunConfig], source: str = "<study>") ->
         registry.resolve_model(spec.model.name)
     except KeyError as err:
         raise SpecError(f"{source}: key 'model.name': {err.args[0]}") from None
-    found: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
+    # One line per problem: the same problem at other sweep points (other sampled values
+    # too: the "(got …)" part aside) is counted, not repeated.
+    found: dict[tuple[str, str, bool], tuple[str, list[dict[str, Any]]]] = {}
     seen: set[str] = set()
     for run in runs:
         key = json.dumps(
@@ -298,15 +316,20 @@ def validate(spec: StudySpec, runs: list[RunConfig], source: str = "<study>") ->
         )
         if key not in seen:
             seen.add(key)
-            for problem in _run_problems(run):
-                found.setdefault(problem, []).append(run.swept)
+            for where, message, swept in _run_problems(run):
+                kind = (where, _GOT.sub("#", message), swept)
+                found.setdefault(kind, (message, []))[1].append(run.swept)
     if found:
         raise SpecError(
             *(
-                f"{source}: key '{key}'{_where(points, len(seen), swept)}: {message}"
-                for (key, message, swept), points in found.items()
+                f"{source}: key '{where}'{_where(points, len(seen), swept)}: {message}"
+                for (where, _, swept), (message, points) in found.items()
             )
         )
+
+
+#: Numbers in a problem message (the values it quotes), left out when problems are grouped.
+_GOT = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
 def _where(points: list[dict[str, Any]], checked: int, swept: bool) -> str:
@@ -332,7 +355,9 @@ def _run_problems(run: RunConfig) -> list[tuple[str, str, bool]]:
             problems.append((f"population[{k}].learner", str(err.args[0]), False))
         except (TypeError, ValueError) as err:
             culprit = _culprit(lambda p, g=g: make_group(replace(g, params=p)), g.params)
-            given = f" (got {g.params[culprit]!r})" if culprit else ""
+            shown = repr(g.params[culprit]) if culprit else ""
+            # the value, unless the learner's message quotes it already
+            given = f" (got {shown})" if shown and shown not in str(err) else ""
             swept = f"population.{g.name}.{culprit}" in run.swept
             problems.append(
                 _problem(f"population[{k}].params", culprit, _message(err) + given, swept)

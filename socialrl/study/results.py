@@ -105,6 +105,8 @@ class StudyResults:
                 "error": info.get("error"),
                 "traceback": info.get("traceback"),
             }
+            if config.sample is not None:
+                row["sample"] = config.sample
             row.update({f"final.{k}": v for k, v in info.get("final", {}).items()})
             rows.append(row)
         table = pd.DataFrame(rows)
@@ -222,6 +224,23 @@ class StudyResults:
             unit = None  # each run's own value
         bounds = self.bounds_of(value, frame[value] if value in frame.columns else None)
         return summarize(frame, value, by, per_run, unit=unit, bounds=bounds)
+
+    def sensitivity(
+        self,
+        outcome: str,
+        method: str | None = None,
+        table: str = "steps",
+        per_run: str = "last",
+    ) -> pd.DataFrame:
+        """Sensitivity indices of ``outcome`` over the study's sampled design.
+
+        Sobol ``S1``/``ST`` (a Sobol design), Morris ``mu_star``/``sigma`` (a Morris design)
+        or the model-free ``delta`` (any sampled design), with bootstrap intervals; see
+        :func:`socialrl.study.sensitivity.sensitivity`.
+        """
+        from socialrl.study.sensitivity import sensitivity
+
+        return sensitivity(self, outcome, method, table, per_run)
 
     def export(self, to: str | Path, fmt: str = "csv") -> list[Path]:
         """Write ``runs`` and every table (standard and extra) as CSV or Parquet into ``to``."""

@@ -39,7 +39,7 @@ import runpy
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -50,6 +50,8 @@ __all__ = [
     "STUDY_NAME",
     "GroupSpec",
     "ModelSpec",
+    "RangeSpec",
+    "SampleSpec",
     "SpecError",
     "StudySpec",
     "SweepSpec",
@@ -129,6 +131,79 @@ class GroupSpec(_Strict):
         return self.name or self.role or "agents"
 
 
+class RangeSpec(_Strict):
+    """Where a sampled parameter lies: a range ``[low, high]``, or one of ``values``.
+
+    Ranges are linear or log, of floats or integers.
+
+    Attributes:
+        low: Lowest value (included).
+        high: Highest value (included for integers; the unit cube's 1 for floats).
+        scale: ``"linear"`` or ``"log"`` (uniform in the logarithm; ``low`` > 0).
+        kind: ``"float"`` or ``"integer"`` (every integer in ``[low, high]`` equally likely).
+        values: Categories to choose from instead of a range.
+
+    """
+
+    low: float | None = None
+    high: float | None = None
+    scale: Literal["linear", "log"] = "linear"
+    kind: Literal["float", "integer"] = "float"
+    values: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _a_range_or_values(self) -> RangeSpec:
+        if self.values is not None:
+            if not self.values:
+                raise ValueError("values must list at least one value")
+            if self.low is not None or self.high is not None:
+                raise ValueError("give either values or low and high, not both")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError("a range needs low and high (or values)")
+        if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
+            raise ValueError(f"low must be below high, got low={self.low}, high={self.high}")
+        if self.scale == "log" and self.low <= 0:
+            raise ValueError(f"a log range must lie above 0, got low={self.low}")
+        if self.kind == "integer" and not (self.low.is_integer() and self.high.is_integer()):
+            raise ValueError("an integer range needs whole low and high")
+        return self
+
+
+class SampleSpec(_Strict):
+    """A sampled design over ranges (:mod:`socialrl.study.sampling`).
+
+    Attributes:
+        method: ``"lhs"``, ``"sobol"`` (Saltelli, for Sobol indices), ``"morris"``,
+            ``"halton"``, ``"sobol_sequence"`` or ``"random"``.
+        n: Points (``lhs``, ``halton``, ``sobol_sequence``, ``random``); Sobol's base size N
+            (a power of two; ``N (D + 2)`` points); Morris trajectories (``n (D + 1)``).
+        ranges: Sweep key → :class:`RangeSpec`.
+        seed: The design's own seed (default: drawn from the study's seed).
+        levels: Morris's grid levels (an even number ≥ 2).
+        second_order: Sobol: also the second-order indices (``N (2D + 2)`` points).
+
+    """
+
+    method: Literal["lhs", "sobol", "morris", "halton", "sobol_sequence", "random"]
+    n: Count
+    ranges: dict[str, RangeSpec] = Field(min_length=1)
+    seed: WholeNumber | None = Field(default=None, ge=0)
+    levels: Count = 4
+    second_order: bool = False
+
+    @model_validator(mode="after")
+    def _sizes_the_method_needs(self) -> SampleSpec:
+        if self.method in ("sobol", "sobol_sequence") and self.n & (self.n - 1):
+            raise ValueError(
+                f"{self.method} needs n a power of two (its balance properties), got {self.n}; "
+                f"nearest: {1 << (self.n.bit_length() - 1)} or {1 << self.n.bit_length()}"
+            )
+        if self.method == "morris" and (self.levels < 2 or self.levels % 2):
+            raise ValueError(f"morris needs an even number of levels ≥ 2, got {self.levels}")
+        return self
+
+
 class SweepSpec(_Strict):
     """Which parameters vary, and how.
 
@@ -136,12 +211,15 @@ class SweepSpec(_Strict):
         grid: ``{path: [values]}``, every combination (full factorial).
         zip: ``{path: [values]}``, lists of equal length walked together.
         points: ``[{path: value, …}, …]``, explicit points.
+        sample: A sampled design over ranges (Latin hypercube, Sobol, Morris, quasi-random,
+            random), crossed with the other parts.
 
     """
 
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     zip: dict[str, list[Any]] = Field(default_factory=dict)
     points: list[dict[str, Any]] = Field(default_factory=list)
+    sample: SampleSpec | None = None
 
 
 class StudySpec(_Strict):
@@ -288,12 +366,15 @@ _CHILDREN: dict[str, type[BaseModel]] = {
     "population": GroupSpec,
     "sweep": SweepSpec,
     "run": RunSettings,
+    "sample": SampleSpec,
 }
 
 
 def _allowed_keys(parent: list[str]) -> list[str]:
     names = [p for p in parent if not re.fullmatch(r"\d+", p)]
     cls: type[BaseModel] = StudySpec
-    if names and names[-1] in _CHILDREN:
+    if len(names) >= 2 and names[-2] == "ranges":
+        cls = RangeSpec
+    elif names and names[-1] in _CHILDREN:
         cls = _CHILDREN[names[-1]]
     return list(cls.model_fields)

@@ -186,36 +186,19 @@ def test_show_sensitivity_prints_the_indices(tmp_path: Path) -> None:
         tmp_path,
         function_study("shown", {"method": "morris", "n": 6, "ranges": XS}, function="linear"),
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "socialrl.cli",
-            "show",
-            str(tmp_path / "shown"),
-            "--sensitivity",
-            "f",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = _show(tmp_path / "shown", "--sensitivity", "f")
     assert proc.returncode == 0, proc.stderr
     assert "sensitivity of f" in proc.stdout and "mu_star" in proc.stdout
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "socialrl.cli",
-            "show",
-            str(tmp_path / "shown"),
-            "--sensitivity",
-            "g",
-        ],
+    bad = _show(tmp_path / "shown", "--sensitivity", "g")
+    assert bad.returncode == 2 and "no outcome 'g'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _show(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``socialrl show FOLDER ARGS`` in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "socialrl.cli", "show", str(folder), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert bad.returncode == 2 and "no outcome 'g'" in bad.stderr and "Traceback" not in bad.stderr

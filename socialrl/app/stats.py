@@ -16,6 +16,7 @@ those rows. The :class:`Curves` say whether and how much that happened, for the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,6 +89,24 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, int]:
         return codes.astype(np.int64), len(column.cat.categories)
     codes, uniques = pd.factorize(column)
     return codes.astype(np.int64), len(uniques)
+
+
+def _unit_codes(frame: pd.DataFrame, unit: str | None) -> tuple[np.ndarray, int]:
+    """Codes of each row's unit of analysis: its run, or its (run, ``unit``) pair."""
+    runs, n_runs = _codes(frame["run_id"])
+    if unit is None:
+        return runs, n_runs
+    inner, n_inner = _codes(frame[unit])
+    return _codes(pd.Series(runs * n_inner + inner))
+
+
+def _groups(frame: pd.DataFrame, by: list[str], first: np.ndarray) -> dict[Any, np.ndarray]:
+    """The units of each ``by`` group, from each unit's first row: value → unit indices."""
+    if not by:
+        return {(): np.arange(first.size)}
+    keys = frame[by].iloc[first].reset_index(drop=True)
+    indices = keys.groupby(by, observed=True, dropna=False, sort=False).indices
+    return {value: np.asarray(members) for value, members in indices.items()}
 
 
 def _first_rows(codes: np.ndarray, k: int) -> np.ndarray:
@@ -185,24 +204,13 @@ def learning_curves(
     keep = np.isfinite(values) & np.isfinite(xs)
     if not keep.all():
         frame, values, xs = frame[keep], values[keep], xs[keep]
-    runs, n_runs = _codes(frame["run_id"])
-    if unit is not None:  # one code per (run, unit): the units are the replications
-        inner, n_inner = _codes(frame[unit])
-        runs, n_runs = _codes(pd.Series(runs * n_inner + inner))
+    runs, n_runs = _unit_codes(frame, unit)
     bins, n_bins, points, width = _x_bins(xs, max_points)
     mean_y, mean_x = _bin_means(runs * n_bins + bins, (n_runs, n_bins), values, xs)
     first = _first_rows(runs, n_runs)
     present = first >= 0
     mean_y, mean_x = mean_y[present], mean_x[present]
-    groups = (
-        frame[by]
-        .iloc[first[present]]
-        .reset_index(drop=True)
-        .groupby(by, observed=True, dropna=False, sort=False)
-        .indices
-        if by
-        else {(): np.arange(int(present.sum()))}
-    )
+    groups = _groups(frame, by, first[present])
     parts = []
     for value, members in groups.items():
         table = _curve(mean_y[members], mean_x[members], bounds)

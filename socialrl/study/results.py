@@ -69,8 +69,9 @@ class StudyResults:
                 f"{self.path / 'manifest.json'}: damaged, its spec is not a valid study "
                 f"({describe_error(err)}); run the study again to rewrite it"
             ) from None
+        self._infos, unreadable = self.store.read_runs()  # every run.json, read once
         #: ``{run id: why}``: runs left out because a file of theirs cannot be read.
-        self.damaged: dict[str, str] = self.store.unreadable()
+        self.damaged: dict[str, str] = unreadable
 
     @property
     def name(self) -> str:
@@ -88,7 +89,7 @@ class StudyResults:
     @cached_property
     def runs(self) -> pd.DataFrame:
         """One row per run: id, point, replication, seed, status, parameters, timings, errors."""
-        infos = {info["run_id"]: info for info in self.store.run_infos()}
+        infos = {info["run_id"]: info for info in self._infos}
         rows = []
         for config in self.configs:
             info = infos.get(config.run_id, {})

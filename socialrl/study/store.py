@@ -177,12 +177,22 @@ class StudyStore:
 
     def unreadable(self) -> dict[str, str]:
         """``{run id: why}`` for every run folder whose run.json cannot be read (cheap)."""
-        out: dict[str, str] = {}
+        return self.read_runs()[1]
+
+    def read_runs(self) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """Every readable run.json, and ``{run id: why}`` of those that cannot be read.
+
+        One pass over the run folders, for readers that want both (:class:`StudyResults`).
+        """
+        infos: list[dict[str, Any]] = []
+        unreadable: dict[str, str] = {}
         for info in self._read_infos():
             if isinstance(info, str):
                 run_id, _, why = info.partition(": ")
-                out[run_id] = why
-        return out
+                unreadable[run_id] = why
+            else:
+                infos.append(info)
+        return infos, unreadable
 
     def intact(self, info: dict[str, Any]) -> str | None:
         """Why a finished run's files cannot be trusted, or None when they match run.json."""

@@ -57,7 +57,7 @@ $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q "$(TORCH)"
-	$(VENV)/bin/python -m pip install -q -e '.[dev,deep,ray,interop,app]'
+	$(VENV)/bin/python -m pip install -q -e '.[dev,deep,ray,interop,app,discovery]'
 	touch $@
 
 $(STAMP312): pyproject.toml

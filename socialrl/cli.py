@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -130,9 +130,16 @@ def _progress_callbacks(
     within: dict[str, TaskID] = {}
 
     def on_start(todo: int, skipped: int) -> None:
+        # Called once per round: adaptive replications add rounds while points need them.
+        if overall:
+            progress.update(overall[-1], visible=False)
+            label = f"round {len(overall) + 1}"
+        else:
+            label = "runs"
         if skipped:
-            progress.console.print(f"resuming: {skipped} finished runs skipped")
-        overall.append(progress.add_task("runs", total=todo))
+            where = "resuming" if label == "runs" else label
+            progress.console.print(f"{where}: {skipped} finished runs skipped")
+        overall.append(progress.add_task(label, total=todo))
 
     def on_outcome(outcome: object) -> None:
         run_id = outcome.run_id  # type: ignore[attr-defined]
@@ -141,7 +148,7 @@ def _progress_callbacks(
         if outcome.status == "failed":  # type: ignore[attr-defined]
             error = outcome.info.get("error")  # type: ignore[attr-defined]
             progress.console.print(f"[red]run {run_id} failed:[/] {error}", highlight=False)
-        progress.advance(overall[0])
+        progress.advance(overall[-1])
 
     def on_progress(run_id: str, step: int, total: int) -> None:
         if run_id not in within:
@@ -278,6 +285,7 @@ def _print_summary(path: Path, explain: bool = False) -> None:
         console.print(f"  [red]failed[/] {row['run_id']}: {row['error']}", highlight=False)
     for run_id, why in list(loaded.damaged.items())[:5]:
         console.print(f"  [red]damaged[/] {run_id}: {why} (run the study again to redo it)")
+    _print_adaptive(loaded)
     plugin = registry.plugin_for(loaded.spec.model.name)
     if plugin is None or plugin.summary is None or status["done"] == 0:
         return
@@ -293,6 +301,28 @@ def _print_summary(path: Path, explain: bool = False) -> None:
                 console.print(f"  {line}", highlight=False, markup=False)
     if not explain:
         console.print("(socialrl show --explain says what each column means)", style="dim")
+
+
+def _print_adaptive(loaded: Any) -> None:
+    """Adaptive replications: each point's final n, its interval and why it stopped."""
+    rule = loaded.spec.adaptive
+    table = loaded.adaptive if rule is not None else None
+    if table is None or table.empty:
+        return
+    shown = table.drop(columns=["sd"]).rename(columns={"n": "units"})
+    title = (
+        f"{loaded.name}: adaptive replications, {rule.table}.{rule.outcome} "
+        f"to ± {rule.half_width:g} (95%), batches of {rule.batch or loaded.spec.replications}, "
+        f"cap {rule.max_replications}"
+    )
+    for part in layout(shown, title, console.width):
+        console.print(part)
+    counts = table["decision"].value_counts()
+    console.print(
+        ", ".join(f"{counts.get(k, 0)} {k}" for k in ("precise", "cap", "more"))
+        + " (precise: within the target; cap: at max_replications; more: interrupted)",
+        style="dim",
+    )
 
 
 def main() -> None:

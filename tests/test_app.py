@@ -23,6 +23,7 @@ pytest.importorskip("plotly")
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from socialrl.study import load_results
 from tests.study_helpers import pricing_study
 from tests.test_app_helpers import build, copy_study, maze_study
 
@@ -483,3 +484,30 @@ def test_explore_is_over_markets_with_n_shown_and_never_pools_silently(
     ).run()
     assert "Pooled over" not in texts(at.warning)
     assert "n = 2–2 runs (seeds) per point" in texts(at.caption)
+
+
+def test_pricing_map_shows_delta_periods_and_share_converged_over_alpha_and_beta(
+    tmp_path: Path,
+) -> None:
+    """Calvano's Figure 1 view: each cell the mean over its markets, n = markets in the hover."""
+    grid = {"population.firm.alpha": [0.1, 0.3], "population.firm.epsilon.beta": [5e-3, 1e-2]}
+    build(tmp_path, pricing_study("tiny_map", n_markets=3, seed=4, sweep={"grid": grid}))
+    at = AppTest.from_function(
+        _view, args=(str(tmp_path), "pricing", "tiny_map"), default_timeout=TIMEOUT
+    ).run()
+    assert not at.exception, [e.value for e in at.exception]
+    heat = next(f for f in charts(at) if f["data"][0]["type"] == "heatmap")
+    z = array(heat["data"][0]["z"]).astype(float)
+    assert z.shape == (2, 2) and (array(heat["data"][0]["customdata"]).astype(float) == 6).all()
+    markets = load_results(tmp_path / "tiny_map").table("markets")
+    cell = markets[
+        (markets["population.firm.alpha"] == 0.1)
+        & (markets["population.firm.epsilon.beta"] == 5e-3)
+    ]
+    assert z[0, 0] == pytest.approx(cell.groupby(["run_id", "market"])["delta"].mean().mean())
+    assert "Calvano et al. 2020, Figure 1" in texts(at.markdown)
+    assert "(centre)" in texts(at.caption)
+    at.radio(key="pricing_map").set_value("share converged").run()
+    heat = next(f for f in charts(at) if f["data"][0]["type"] == "heatmap")
+    share = array(heat["data"][0]["z"]).astype(float)
+    assert ((share >= 0) & (share <= 1)).all()

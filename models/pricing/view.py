@@ -18,6 +18,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from socialrl_models.pricing.map_view import map_section
 
 from socialrl.app import charts, derived, stats
 from socialrl.app.data import Study
@@ -182,4 +183,5 @@ def render(study: Study) -> None:
         st.caption("Swept: " + ", ".join(column_label(s) for s in info["swept"]))
     paths_section(study)
     delta_section(study)
+    map_section(study)
     impulse_section(study)

@@ -266,9 +266,17 @@ def histogram_figure(
 
 
 def heatmap_figure(
-    means: pd.DataFrame, counts: pd.DataFrame, y: str, rows: str, cols: str
+    means: pd.DataFrame,
+    counts: pd.DataFrame,
+    y: str,
+    rows: str,
+    cols: str,
+    unit: str = "runs",
 ) -> go.Figure:
-    """A parameter × parameter map of a per-run metric's mean across seeds (e.g. α × β → Δ)."""
+    """A parameter × parameter map of a per-unit metric's mean (e.g. α × β → Δ over markets).
+
+    ``counts`` are the units behind each cell, named ``unit`` in the hover text.
+    """
     x_labels = [value_label(v) for v in means.columns]
     y_labels = [value_label(v) for v in means.index]
     fig = go.Figure(
@@ -282,7 +290,7 @@ def heatmap_figure(
             texttemplate="%{z:.3g}",
             hovertemplate=(
                 f"{column_label(cols)}=%{{x}}<br>{column_label(rows)}=%{{y}}<br>"
-                f"{y}: mean %{{z:.4g}} over %{{customdata}} runs<extra></extra>"
+                f"{y}: mean %{{z:.4g}} over %{{customdata}} {unit}<extra></extra>"
             ),
         )
     )

@@ -95,6 +95,8 @@ class RunConfig:
             flat[f"population.{g.name}.learner"] = g.learner
             flat.update({f"population.{g.name}.{k}": v for k, v in g.params.items()})
         flat.update({f"run.{k}": v for k, v in self.run.model_dump().items() if v is not None})
+        # a key inside a table parameter (population.firm.epsilon.beta) gets its own column
+        flat.update({k: v for k, v in self.swept.items() if k not in flat})
         return flat
 
     def to_dict(self) -> dict[str, Any]:
@@ -156,6 +158,28 @@ def _sweep_points(spec: StudySpec, source: str) -> list[tuple[dict[str, Any], in
     return [({**point, **row}, k) for point in points for k, row in enumerate(drawn)]
 
 
+def _set_nested(
+    params: dict[str, Any], keys: list[str], value: Any, path: str, source: str
+) -> None:
+    """``params[k1][k2]… = value``, copying the tables on the way (the spec stays as it is).
+
+    A sweep key may reach into a table parameter: ``population.firm.epsilon.beta`` varies the
+    ``beta`` of the group's ``epsilon = { kind = "exponential", beta = 4e-6 }``.
+    """
+    head, *rest = keys
+    if not rest:
+        params[head] = value
+        return
+    inner = params.get(head)
+    if not isinstance(inner, dict):
+        raise SpecError(
+            f"{source}: sweep key '{path}': {head!r} is not a table in the study's parameters "
+            f"(got {inner!r}); give {head} as a table (e.g. {{ kind = …, … }}) to sweep its keys"
+        )
+    params[head] = dict(inner)
+    _set_nested(params[head], rest, value, path, source)
+
+
 def _apply(
     spec: StudySpec, point: Mapping[str, Any], source: str
 ) -> tuple[dict[str, Any], list[GroupConfig], RunSettings]:
@@ -165,15 +189,15 @@ def _apply(
     run = spec.run.model_dump()
     for path, value in point.items():
         head, _, rest = path.partition(".")
-        if head == "model" and rest and "." not in rest:
-            model_params[rest] = value
-        elif head == "population" and rest.count(".") == 1:
-            label, param = rest.split(".")
+        if head == "model" and rest:
+            _set_nested(model_params, rest.split("."), value, path, source)
+        elif head == "population" and rest.count(".") >= 1:
+            label, *param = rest.split(".")
             if label not in groups:
                 raise SpecError(
                     f"{source}: sweep key '{path}': no group {label!r}; groups: {', '.join(groups)}"
                 )
-            groups[label][param] = value
+            _set_nested(groups[label], param, value, path, source)
         elif head == "run" and rest in run:
             run[rest] = value
         else:
@@ -215,18 +239,28 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
     return [int(c.generate_state(1, np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
-def expand(spec: StudySpec, source: str = "<study>") -> list[RunConfig]:
-    """Every run of the study, in a stable order (points, then replications)."""
+def expand(
+    spec: StudySpec, source: str = "<study>", replications: Sequence[int] | int | None = None
+) -> list[RunConfig]:
+    """Every run of the study, in a stable order (points, then replications).
+
+    ``replications`` gives the replications of every point, or of each point in order
+    (adaptive replications, :mod:`socialrl.study.adaptive`); default: the study's own.
+    Replication ``r`` has the same seed and run id whatever the count, so a point's runs only
+    ever grow.
+    """
     labels = [g.label for g in spec.population]
     if len(set(labels)) != len(labels):
         raise SpecError(
             f"{source}: key 'population': group names repeat ({labels}); give groups a `name`"
         )
-    seeds = replication_seeds(spec.seed, spec.replications)
+    points = _sweep_points(spec, source)
+    counts = _counts(replications, spec.replications, len(points))
+    seeds = replication_seeds(spec.seed, max(counts, default=0))
     runs = []
-    for i, (point, row) in enumerate(_sweep_points(spec, source)):
+    for i, (point, row) in enumerate(points):
         model_params, groups, run = _apply(spec, point, source)
-        for r, seed in enumerate(seeds):
+        for r, seed in enumerate(seeds[: counts[i]]):
             content = {
                 "model": spec.model.name,
                 "model_params": model_params,
@@ -257,9 +291,21 @@ def expand(spec: StudySpec, source: str = "<study>") -> list[RunConfig]:
     return runs
 
 
+def _counts(given: Sequence[int] | int | None, default: int, n_points: int) -> list[int]:
+    """Replications of each of ``n_points`` points."""
+    if given is None or isinstance(given, int):
+        return [default if given is None else given] * n_points
+    if len(given) != n_points:
+        raise ValueError(f"replications for {len(given)} points, the study has {n_points}")
+    return list(given)
+
+
 def count_runs(spec: StudySpec) -> int:
-    """How many runs the study expands to, without expanding it (grid × zip × points × seeds)."""
-    sweep, count = spec.sweep, spec.replications
+    """How many runs the study may expand to, without expanding it (points × seeds).
+
+    With adaptive replications: at most, every point at its cap.
+    """
+    sweep, count = spec.sweep, spec.most_replications
     for values in sweep.grid.values():
         count *= len(values)
     if sweep.zip:
@@ -279,10 +325,13 @@ def check_size(spec: StudySpec, source: str, max_runs: int = MAX_RUNS) -> None:
     """
     count = count_runs(spec)
     if count > max_runs:
+        key, most = "replications", f"{spec.most_replications:,} replications"
+        if spec.adaptive is not None:
+            key, most = "adaptive.max_replications", f"up to {most}"
         raise SpecError(
-            f"{source}: key 'replications': the study expands to {count:,} runs "
-            f"({count // spec.replications:,} sweep points × {spec.replications:,} "
-            f"replications), more than --max-runs {max_runs:,}; raise --max-runs if you mean it"
+            f"{source}: key '{key}': the study expands to {count:,} runs "
+            f"({count // spec.most_replications:,} sweep points × {most}), "
+            f"more than --max-runs {max_runs:,}; raise --max-runs if you mean it"
         )
 
 

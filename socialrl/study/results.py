@@ -14,7 +14,7 @@ import json
 import warnings
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,10 +23,14 @@ from pydantic import ValidationError
 from socialrl import registry
 from socialrl.results import atomic_write
 from socialrl.statistics import Bounds, bounds_of, summarize
+from socialrl.study.adaptive import planned_replications, read_rounds
 from socialrl.study.design import expand
 from socialrl.study.spec import SpecError, StudySpec
 from socialrl.study.store import ResultsError, StudyStore
 from socialrl.study.tables import describe_error, stack_runs
+
+if TYPE_CHECKING:
+    from socialrl.study.scenarios import Scenarios
 
 __all__ = ["DamagedRunWarning", "StudyResults", "load_results"]
 
@@ -61,17 +65,57 @@ class StudyResults:
                 f"{self.path} is not a study's results folder (no manifest.json)"
             )
         self.manifest: dict[str, Any] = manifest
+        self._infos, unreadable = self.store.read_runs()  # every run.json, read once
         try:
             self.spec = StudySpec(**manifest["spec"])
-            self.configs = expand(self.spec, str(self.path))
+            self.configs = expand(self.spec, str(self.path), self._replications())
         except (ValidationError, SpecError) as err:
             raise ResultsError(
                 f"{self.path / 'manifest.json'}: damaged, its spec is not a valid study "
                 f"({describe_error(err)}); run the study again to rewrite it"
             ) from None
-        self._infos, unreadable = self.store.read_runs()  # every run.json, read once
         #: ``{run id: why}``: runs left out because a file of theirs cannot be read.
         self.damaged: dict[str, str] = unreadable
+
+    def _replications(self) -> list[int] | None:
+        """Each point's replications as far as an adaptive study got (None: the spec's)."""
+        if self.spec.adaptive is None:
+            return None
+        n_points = len(expand(self.spec, str(self.path), 1))
+        return planned_replications(self.spec, self.path, self._infos, n_points)
+
+    @property
+    def adaptive(self) -> pd.DataFrame:
+        """Adaptive replications: each point's last decision, with its parameters.
+
+        ``round, point, replications, failed, n, mean, sd, half_width, decision`` and the swept
+        parameters — ``n`` the units behind the outcome's interval, ``decision`` why the point
+        stopped (``precise``: within the target; ``cap``: at ``max_replications``) or
+        ``more`` (the study was interrupted). Every round: :meth:`adaptive_rounds`.
+
+        Raises:
+            ValueError: the study has no adaptive replications.
+
+        """
+        rounds = self.adaptive_rounds()
+        if rounds.empty:
+            return rounds
+        # A point that stopped keeps its decision in later rounds: show the round it stopped in.
+        settled = rounds.drop_duplicates(["point", "replications", "decision"], keep="first")
+        last = settled.sort_values("round", kind="stable").groupby("point").tail(1)
+        return last.sort_values("point").reset_index(drop=True)
+
+    def adaptive_rounds(self) -> pd.DataFrame:
+        """Every round's decisions (see :attr:`adaptive`), the swept parameters as columns."""
+        if self.spec.adaptive is None:
+            raise ValueError(f"{self.path}: the study has no adaptive replications ([adaptive])")
+        rounds = read_rounds(self.path)
+        if not rounds:
+            return pd.DataFrame()
+        table = pd.concat(rounds, ignore_index=True)
+        points = self.runs.groupby("point")[self.parameter_columns].first()
+        swept = [c for c in self.swept if c in points.columns]
+        return table.merge(points[swept], left_on="point", right_index=True, how="left")
 
     @property
     def name(self) -> str:
@@ -243,14 +287,28 @@ class StudyResults:
 
         return sensitivity(self, outcome, method, table, per_run)
 
+    def scenarios(self, outcome: str, **options: Any) -> Scenarios:
+        """PRIM boxes where ``outcome`` is ``above=``/``below=`` a value (scenario discovery).
+
+        The boxes' limits, coverage and density as tidy tables; see
+        :func:`socialrl.study.scenarios.scenario_discovery` for the options.
+        """
+        from socialrl.study.scenarios import scenario_discovery
+
+        return scenario_discovery(self, outcome, **options)
+
     def export(self, to: str | Path, fmt: str = "csv") -> list[Path]:
         """Write ``runs`` and every table (standard and extra) as CSV or Parquet into ``to``."""
         if fmt not in ("csv", "parquet"):
             raise ValueError(f"format must be 'csv' or 'parquet', got {fmt!r}")
         folder = Path(to)
         paths = []
-        for name in ("runs", *self.table_names):
-            frame = self.runs if name == "runs" else self.table(name)
+        frames: dict[str, Any] = {"runs": lambda: self.runs}
+        frames.update({name: lambda name=name: self.table(name) for name in self.table_names})
+        if self.spec.adaptive is not None and read_rounds(self.path):
+            frames["adaptive"] = self.adaptive_rounds
+        for name, read in frames.items():
+            frame = read()
             target = folder / f"{name}.{fmt}"
             if fmt == "csv":
                 paths.append(atomic_write(target, lambda p, f=frame: f.to_csv(p, index=False)))

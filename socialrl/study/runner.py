@@ -8,8 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from socialrl.study.adaptive import check_adaptive, run_rounds
 from socialrl.study.backends import Backend, make_backend
 from socialrl.study.design import MAX_RUNS, RunConfig, check_size, check_values, expand, validate
+from socialrl.study.results import load_results
 from socialrl.study.spec import StudySpec, load_study
 from socialrl.study.store import ResultsError, RunOutcome, StudyLock, StudyStore
 from socialrl.study.versions import check_same_study
@@ -51,6 +53,7 @@ def plan_study(
     check_size(spec, source, max_runs)
     runs = expand(spec, source)
     validate(spec, runs, source)
+    check_adaptive(spec, runs[0] if runs else None, source)
     return spec, source, runs
 
 
@@ -95,7 +98,7 @@ def run_study(
     executor = make_backend(backend, workers, address) if isinstance(backend, str) else backend
     store = StudyStore.for_study(out, spec.name)
     _check_writable(Path(out))
-    todo, counts = _execute_locked(
+    runs, todo, counts = _execute_locked(
         store, spec, source, runs, executor, resume, on_start, on_outcome, on_progress
     )
     return StudyReport(
@@ -118,40 +121,54 @@ def _execute_locked(
     on_start: Callable[[int, int], None] | None,
     on_outcome: Callable[[RunOutcome], None] | None,
     on_progress: Callable[[str, int, int], None] | None,
-) -> tuple[list[RunConfig], dict[str, int]]:
+) -> tuple[list[RunConfig], list[RunConfig], dict[str, int]]:
     """Execute the unfinished runs while holding the study folder's lock.
 
     Everything that writes the folder (reset, clean-up, both manifests, each run's commit)
     happens under one :class:`StudyLock`, so two processes never interleave writes to the same
-    study. Returns the runs that were to do and the ``done``/``failed`` counts.
+    study. With adaptive replications the runs go in rounds (:func:`run_rounds`), each
+    round's runs in the manifest. Returns the study's runs (the last round's, adaptive), the
+    runs that were to do and the ``done``/``failed`` counts.
     """
     counts = {"done": 0, "failed": 0}
-    run_ids = [r.run_id for r in runs]
+    todo: list[RunConfig] = []
+    planned_runs = list(runs)  # the last round's, with adaptive replications
 
-    def write_manifest() -> None:  # at the start, and again with the end time
-        store.write_manifest(spec.to_dict(), source, run_ids=run_ids, backend=executor.name)
+    def write_manifest(planned: list[RunConfig]) -> None:  # each round, and with the end time
+        ids = [r.run_id for r in planned]
+        store.write_manifest(spec.to_dict(), source, run_ids=ids, backend=executor.name)
+
+    def record(outcome: RunOutcome) -> None:
+        store.commit(outcome)
+        counts[outcome.status] += 1
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    def execute(planned: list[RunConfig]) -> None:
+        """Run what of ``planned`` is not finished (a round of adaptive replications)."""
+        write_manifest(planned)
+        finished = store.finished()
+        round_todo = [r for r in planned if r.run_id not in finished]
+        todo.extend(round_todo)
+        if on_start is not None:
+            on_start(len(round_todo), len(planned) - len(round_todo))
+        executor.run(round_todo, record, on_progress, store)
+        planned_runs[:] = planned
 
     with StudyLock(store.dir):
         if resume:
-            check_same_study(store, spec, {r.run_id for r in runs})
+            most = runs if spec.adaptive is None else expand(spec, source, spec.most_replications)
+            check_same_study(store, spec, {r.run_id for r in most})
         else:
             store.reset()
         store.clean_temporary()
-        write_manifest()
-        finished = store.finished()
-        todo = [r for r in runs if r.run_id not in finished]
-        if on_start is not None:
-            on_start(len(todo), len(runs) - len(todo))
-
-        def record(outcome: RunOutcome) -> None:
-            store.commit(outcome)
-            counts[outcome.status] += 1
-            if on_outcome is not None:
-                on_outcome(outcome)
-
-        executor.run(todo, record, on_progress, store)
-        write_manifest()
-    return todo, counts
+        if spec.adaptive is None:
+            execute(runs)
+        else:
+            n_points = max((r.point for r in runs), default=-1) + 1
+            run_rounds(spec, source, execute, lambda: load_results(store.dir), n_points, store.dir)
+        write_manifest(planned_runs)
+    return planned_runs, todo, counts
 
 
 def _check_writable(out: Path) -> None:

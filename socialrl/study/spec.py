@@ -48,6 +48,7 @@ from socialrl.run.settings import Count, RunSettings, WholeNumber
 
 __all__ = [
     "STUDY_NAME",
+    "AdaptiveSpec",
     "GroupSpec",
     "ModelSpec",
     "RangeSpec",
@@ -222,6 +223,33 @@ class SweepSpec(_Strict):
     sample: SampleSpec | None = None
 
 
+class AdaptiveSpec(_Strict):
+    """Adaptive replications: seeds are added per design point until the outcome is precise.
+
+    A researcher states the precision they need, not a seed count. Every point starts with
+    the study's ``replications``; after each batch of runs, a point whose 95% interval of
+    ``outcome`` (over the table's unit of analysis: runs, or run × market) is wider than
+    ``± half_width`` gets ``batch`` more replications, up to ``max_replications``
+    (:mod:`socialrl.study.adaptive`).
+
+    Attributes:
+        outcome: A column of ``table`` (e.g. ``"delta"`` of ``markets``).
+        table: The table the outcome is in.
+        per_run: How each unit's rows become its value (``"last"``: at the largest step).
+        half_width: The target: the interval's half-width (its ``±``), in the outcome's units.
+        batch: Replications added per round (default: the study's ``replications``).
+        max_replications: The cap per point, reached or not.
+
+    """
+
+    outcome: str = Field(min_length=1)
+    table: str = "steps"
+    per_run: Literal["last", "mean", "max", "min", "first", "sum"] = "last"
+    half_width: float = Field(gt=0, allow_inf_nan=False)
+    batch: Count | None = None
+    max_replications: Count = 100
+
+
 class StudySpec(_Strict):
     """A whole study: model, population, sweep, replications, run settings.
 
@@ -239,6 +267,8 @@ class StudySpec(_Strict):
         units: The unit of analysis per table, table → column (``{agents = "agent"}``: walkers
             with their own Q tables are independent replications); statistics of that table
             are over run × unit. Default: the model plugin's, else the run.
+        adaptive: Adaptive replications (:class:`AdaptiveSpec`): ``replications`` is then the
+            first batch of every point, and more follow where the outcome is not yet precise.
 
     """
 
@@ -251,6 +281,12 @@ class StudySpec(_Strict):
     sweep: SweepSpec = Field(default_factory=SweepSpec)
     run: RunSettings
     units: dict[str, str] = Field(default_factory=dict)
+    adaptive: AdaptiveSpec | None = None
+
+    @property
+    def most_replications(self) -> int:
+        """Replications a point may get: ``replications``, or the adaptive cap."""
+        return self.replications if self.adaptive is None else self.adaptive.max_replications
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (what the manifest stores; ``StudySpec(**d)`` rebuilds it exactly)."""
@@ -367,6 +403,7 @@ _CHILDREN: dict[str, type[BaseModel]] = {
     "sweep": SweepSpec,
     "run": RunSettings,
     "sample": SampleSpec,
+    "adaptive": AdaptiveSpec,
 }
 
 

@@ -39,9 +39,18 @@ import pandas as pd
 
 from socialrl.results import TABLES, atomic_write, check_table_name
 
-__all__ = ["ResultsError", "RunOutcome", "StudyLock", "StudyLockedError", "StudyStore"]
+__all__ = [
+    "ADAPTIVE_FILE",
+    "ResultsError",
+    "RunOutcome",
+    "StudyLock",
+    "StudyLockedError",
+    "StudyStore",
+]
 
 TMP_PREFIX = ".tmp-"
+#: The decisions of adaptive replications' rounds (:mod:`socialrl.study.adaptive`).
+ADAPTIVE_FILE = "adaptive.json"
 
 
 class StudyLockedError(RuntimeError):
@@ -291,8 +300,9 @@ class StudyStore:
         return [*TABLES, *sorted(extra - set(TABLES))]
 
     def reset(self) -> None:
-        """Delete every run and the manifest (``--fresh``)."""
+        """Delete every run, the manifest and the adaptive rounds (``--fresh``)."""
         shutil.rmtree(self.runs_dir, ignore_errors=True)
+        (self.dir / ADAPTIVE_FILE).unlink(missing_ok=True)
         (self.dir / "manifest.json").unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ manifest

@@ -195,8 +195,15 @@ def heatmap(study: Study, table: str, x: str | None, y: str, how: str) -> None:
         cols = _pick("Columns", others, "explore_heat_cols", format_func=column_label)
     runs = derived.per_run(study, table, y, [rows, cols], how, x)
     means, counts = stats.grid_means(runs, y, rows, cols)
-    st.plotly_chart(charts.heatmap_figure(means, counts, y, rows, cols), key="explore_heatmap")
-    st.caption(f"Each cell: the mean over runs (seeds) of the {how} of {y} per run.")
+    unit = study.unit_of(table)
+    units = "runs" if unit is None else f"{unit}s"
+    figure = charts.heatmap_figure(means, counts, y, rows, cols, unit=units)
+    st.plotly_chart(figure, key="explore_heatmap")
+    st.caption(
+        f"Each cell: the mean over {_units(study, table)} of the {how} of {y} per "
+        f"{unit or 'run'}; n = {int(counts.min().min())}–{int(counts.max().max())} {units} per "
+        "cell (hover a cell for its n)."
+    )
 
 
 def render() -> None:

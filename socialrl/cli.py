@@ -200,8 +200,17 @@ def show(
         str | None, typer.Option(help="sobol | morris | delta (default: the design's).")
     ] = None,
     table: Annotated[str, typer.Option(help="The table the outcome is in.")] = "steps",
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="PRIM boxes where this outcome is --above or --below a value."),
+    ] = None,
+    above: Annotated[float | None, typer.Option(help="Cases: outcome above this.")] = None,
+    below: Annotated[float | None, typer.Option(help="Cases: outcome below this.")] = None,
 ) -> None:
-    """Status of a study's runs and its summary table (or its sensitivity indices)."""
+    """Status of a study's runs and its summary (or sensitivity indices, or PRIM boxes)."""
+    if scenario is not None:
+        _print_scenarios(results, scenario, table, above, below)
+        return
     if sensitivity is None:
         _print_summary(results, explain)
         return
@@ -301,6 +310,32 @@ def _print_summary(path: Path, explain: bool = False) -> None:
                 console.print(f"  {line}", highlight=False, markup=False)
     if not explain:
         console.print("(socialrl show --explain says what each column means)", style="dim")
+
+
+def _print_scenarios(
+    path: Path, outcome: str, table: str, above: float | None, below: float | None
+) -> None:
+    """Scenario discovery: PRIM's box, its limits, coverage and density."""
+    from socialrl.study import ResultsError, load_results
+    from socialrl.study.scenarios import ScenarioError
+
+    try:
+        found = load_results(path).scenarios(outcome, above=above, below=below, table=table)
+    except (FileNotFoundError, ResultsError, ScenarioError) as err:
+        _fail(str(err))
+        return
+    cases = int(found.points["case"].sum())
+    title = f"{path.name}: where {found.rule} ({cases} of {len(found.points)} design points)"
+    for part in layout(found.boxes, title, console.width):
+        console.print(part)
+    limits = found.limits[found.limits["restricted"]]
+    for part in layout(limits, "the box's limits (parameters it restricts)", console.width):
+        console.print(part)
+    console.print(
+        "(coverage: share of the cases inside the box; density: share of its points that are "
+        "cases; PRIM, EMA Workbench)",
+        style="dim",
+    )
 
 
 def _print_adaptive(loaded: Any) -> None:

@@ -90,3 +90,14 @@ def test_the_sensitivity_page_draws_indices_scatters_and_the_box(
     at.radio(key="sens_method").set_value("delta").run()
     assert not at.exception
     assert {t["name"] for t in charts(at)[0]["data"]} == {"delta", "S1"}
+
+
+def test_show_prints_the_box_and_its_limits(sampled: Path) -> None:
+    from tests.test_cli import invoke
+
+    result = invoke("show", str(sampled / "prim"), "--scenario", "f", "--above", "2.2")
+    assert result.exit_code == 0, result.output
+    assert "where f > 2.2" in result.stdout and "model.x1" in result.stdout
+    assert "coverage" in result.stdout and "density" in result.stdout
+    refused = invoke("show", str(sampled / "prim"), "--scenario", "f")
+    assert refused.exit_code != 0 and "above=… or below=…" in refused.output

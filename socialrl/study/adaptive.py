@@ -42,7 +42,7 @@ from socialrl.capabilities import EndOfRunTables
 from socialrl.mesa_compat import release_model
 from socialrl.population import Population
 from socialrl.results import TABLES, atomic_write
-from socialrl.statistics import ci_half_width, per_run_values
+from socialrl.statistics import ci_half_width
 from socialrl.study.design import RunConfig, build_population, expand
 from socialrl.study.spec import AdaptiveSpec, SpecError, StudySpec
 from socialrl.study.store import ADAPTIVE_FILE
@@ -135,14 +135,14 @@ def decide(
 
     """
     point_of = {r.run_id: r.point for r in runs}
-    frame = results.table(rule.table) if rule.table in results.table_names else pd.DataFrame()
-    if rule.outcome in frame.columns:
-        x = "step" if rule.per_run == "last" and "step" in frame.columns else None
-        unit = results.unit_of(rule.table)
-        values = per_run_values(frame, rule.outcome, [], rule.per_run, x, unit=unit)
+    try:
+        values = results.unit_values(rule.table, rule.outcome, rule.per_run)
+    except KeyError:  # nothing finished yet wrote the outcome
+        values = None
+    if values is not None:
         values = values[values["run_id"].isin(point_of)]
         values = values.assign(point=values["run_id"].map(point_of))
-    else:  # nothing finished yet wrote the outcome
+    else:
         values = pd.DataFrame({"run_id": [], "point": [], rule.outcome: []})
     stats = values.groupby("point")[rule.outcome].agg(n="count", mean="mean", sd="std")
     table = stats.reindex(range(len(counts)))

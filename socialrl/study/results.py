@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from socialrl import registry
 from socialrl.results import atomic_write
-from socialrl.statistics import Bounds, bounds_of, summarize
+from socialrl.statistics import Bounds, bounds_of, per_run_values, summarize
 from socialrl.study.adaptive import planned_replications, read_rounds
 from socialrl.study.design import expand
 from socialrl.study.spec import SpecError, StudySpec
@@ -270,12 +270,32 @@ class StudyResults:
         bounds = self.bounds_of(value, frame[value] if value in frame.columns else None)
         return summarize(frame, value, by, per_run, unit=unit, bounds=bounds)
 
+    def unit_values(self, table: str, value: str, per_run: str | None = None) -> pd.DataFrame:
+        """One value of ``value`` per unit of analysis: ``run_id, [unit], value``.
+
+        ``per_run`` reduces each unit's rows (``"last"``: the row at the largest step); the
+        default is ``"last"`` for a table over time (a ``step`` column) and ``"mean"`` for
+        one without (a market's rows are its firms). What the sensitivity indices, the
+        scenario discovery and the adaptive rule are computed from.
+
+        Raises:
+            KeyError: a table no finished run wrote, or a column it does not have.
+
+        """
+        frame = self.table(table)
+        if value not in frame.columns:
+            shown = ", ".join(c for c in frame.columns if c not in self.key_columns)
+            raise KeyError(f"no outcome {value!r} in the {table} table; its columns: {shown}")
+        how = per_run or ("last" if "step" in frame.columns else "mean")
+        x = "step" if how == "last" and "step" in frame.columns else None
+        return per_run_values(frame, value, [], how, x, unit=self.unit_of(table))
+
     def sensitivity(
         self,
         outcome: str,
         method: str | None = None,
         table: str = "steps",
-        per_run: str = "last",
+        per_run: str | None = None,
     ) -> pd.DataFrame:
         """Sensitivity indices of ``outcome`` over the study's sampled design.
 

@@ -31,8 +31,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from socialrl.statistics import per_run_values
-
 if TYPE_CHECKING:
     from socialrl.study.results import StudyResults
 
@@ -74,7 +72,7 @@ def scenario_discovery(
     above: float | None = None,
     below: float | None = None,
     table: str = "steps",
-    per_run: str = "last",
+    per_run: str | None = None,
     density: float = 0.8,
     boxes: int = 1,
     peel_alpha: float = 0.05,
@@ -88,7 +86,8 @@ def scenario_discovery(
         above: The case of interest is a mean outcome above this value (or give ``below``).
         below: The case of interest is a mean outcome below this value.
         table: The table the outcome is in.
-        per_run: How each unit's rows become its value (``"last"``: at the largest step).
+        per_run: How each unit's rows become its value (``"last"``: at the largest step);
+            default: ``"last"`` for a table over time, else ``"mean"``.
         density: The box chosen from each peeling path: the most coverage at this density.
         boxes: How many boxes to look for (each next one among the points not yet covered).
         peel_alpha: Share of the points peeled per step.
@@ -115,16 +114,14 @@ def scenario_discovery(
     return Scenarios(*found, points=points.assign(case=cases.to_numpy()), rule=rule)
 
 
-def design_points(results: StudyResults, outcome: str, table: str, per_run: str) -> pd.DataFrame:
+def design_points(
+    results: StudyResults, outcome: str, table: str, per_run: str | None = None
+) -> pd.DataFrame:
     """The varied parameters of each design point and its mean ``outcome`` (one row each)."""
-    frame = results.table(table)
-    if outcome not in frame.columns:
-        shown = ", ".join(c for c in frame.columns if c not in results.key_columns)
-        raise ScenarioError(
-            f"{results.path}: no outcome {outcome!r} in the {table} table; its columns: {shown}"
-        )
-    x = "step" if per_run == "last" and "step" in frame.columns else None
-    values = per_run_values(frame, outcome, [], per_run, x, unit=results.unit_of(table))
+    try:
+        values = results.unit_values(table, outcome, per_run)
+    except KeyError as err:
+        raise ScenarioError(f"{results.path}: {err.args[0]}") from None
     runs = results.runs.assign(run_id=results.runs["run_id"].astype(str))
     params = [c for c in results.swept if runs[c].nunique(dropna=False) > 1]
     if not params:

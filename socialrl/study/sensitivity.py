@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from socialrl.statistics import per_run_values
 from socialrl.study.sampling import unit_sample
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ def sensitivity(
     outcome: str,
     method: str | None = None,
     table: str = "steps",
-    per_run: str = "last",
+    per_run: str | None = None,
 ) -> pd.DataFrame:
     """Sensitivity indices of ``outcome`` for every sampled parameter (one row each).
 
@@ -60,7 +59,9 @@ def sensitivity(
         method: ``"sobol"``, ``"morris"`` or ``"delta"``; default: the design's own
             (``sobol`` for a Sobol design, ``morris`` for a Morris one, else ``delta``).
         table: The table the outcome is in.
-        per_run: How each run's rows become its value (``"last"``: at the largest step).
+        per_run: How each unit's rows become its value (``"last"``: at the largest step);
+            default: ``"last"`` for a table over time, else ``"mean"``
+            (:meth:`StudyResults.unit_values`).
 
     Returns:
         ``[grid keys], parameter, <indices>, <index>_conf, n`` (``n``: sample rows).
@@ -105,16 +106,14 @@ def sensitivity(
     return pd.concat(parts, ignore_index=True)
 
 
-def _outcome_per_row(results: StudyResults, outcome: str, table: str, per_run: str) -> pd.DataFrame:
-    """``sample, [grid keys], outcome``: the mean over each row's replications of run values."""
-    frame = results.table(table)
-    if outcome not in frame.columns:
-        shown = ", ".join(c for c in frame.columns if c not in results.key_columns)
-        raise SensitivityError(
-            f"{results.path}: no outcome {outcome!r} in the {table} table; its columns: {shown}"
-        )
-    x = "step" if per_run == "last" and "step" in frame.columns else None
-    values = per_run_values(frame, outcome, [], per_run, x)
+def _outcome_per_row(
+    results: StudyResults, outcome: str, table: str, per_run: str | None
+) -> pd.DataFrame:
+    """``sample, [grid keys], outcome``: the mean over each row's units and replications."""
+    try:
+        values = results.unit_values(table, outcome, per_run)
+    except KeyError as err:
+        raise SensitivityError(f"{results.path}: {err.args[0]}") from None
     runs = results.runs[["run_id", "sample", *results.swept]]
     runs = runs.assign(run_id=runs["run_id"].astype(str))
     merged = values.merge(runs, on="run_id")

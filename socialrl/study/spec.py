@@ -235,7 +235,8 @@ class AdaptiveSpec(_Strict):
     Attributes:
         outcome: A column of ``table`` (e.g. ``"delta"`` of ``markets``).
         table: The table the outcome is in.
-        per_run: How each unit's rows become its value (``"last"``: at the largest step).
+        per_run: How each unit's rows become its value (``"last"``: at the largest step);
+            default: ``"last"`` for a table over time, else ``"mean"``.
         half_width: The target: the interval's half-width (its ``±``), in the outcome's units.
         batch: Replications added per round (default: the study's ``replications``).
         max_replications: The cap per point, reached or not.
@@ -244,7 +245,7 @@ class AdaptiveSpec(_Strict):
 
     outcome: str = Field(min_length=1)
     table: str = "steps"
-    per_run: Literal["last", "mean", "max", "min", "first", "sum"] = "last"
+    per_run: Literal["last", "mean", "max", "min", "first", "sum"] | None = None
     half_width: float = Field(gt=0, allow_inf_nan=False)
     batch: Count | None = None
     max_replications: Count = 100

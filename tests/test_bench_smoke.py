@@ -59,3 +59,21 @@ def test_calvano_benchmark_small_run() -> None:
     assert "ns per session-period" in printed
     assert "2 markets, a whole run to convergence" in printed
     assert "ratio, whole run" in printed
+
+
+@pytest.mark.slow
+def test_fig1_map_benchmark_on_a_tiny_map(tmp_path: Path) -> None:
+    """The map bench on a 2 × 2 map of quick markets: its figures and the extrapolation."""
+    from tests.study_helpers import pricing_study, write_toml
+
+    grid = {"population.firm.alpha": [0.1, 0.3], "population.firm.epsilon.beta": [5e-3, 1e-2]}
+    study = write_toml(
+        tmp_path / "tiny_map.toml",
+        pricing_study("tiny_map", n_markets=3, seed=4, sweep={"grid": grid}),
+    )
+    printed = _bench(
+        "bench_fig1_map.py", "--study", str(study), "--markets=5", "--periods=2000", "--workers=2"
+    )
+    assert "ns per session-period per core" in printed and "ratio to (1)" in printed
+    assert printed.count("(n = 6 markets)") == 5  # four corners and the centre
+    assert "core-hours" in printed

@@ -5,7 +5,8 @@ command line of ``socialrl app``, waits for Streamlit's health endpoint, and the
 researcher: reads the study's answer on the Studies page; opens Explore (on the study's
 question), checks the curves, their bands (never below zero for a length), the n behind each
 point, and, faceted, that no two facet titles overlap; opens the model view and checks that
-the maze and the policy's arrows are drawn; downloads the steps table from Export and reads
+the maze and the policy's arrows are drawn; visits Sensitivity (on this grid design: the
+outcome's scatter and a PRIM box, and why there are no indices); downloads the steps table from Export and reads
 the file; launches the Run page's default study and checks that its walkers learned the
 shortest path. Screenshots of every page go to ``artifacts/e2e/``.
 
@@ -172,6 +173,14 @@ def test_explore_maze_view_and_download_in_a_real_browser(server: str, browser: 
     minima = page.evaluate(BAND_MINIMA)[0]
     assert min(minima) >= 0, minima  # a distance to the goal cannot be negative either
     _shot(page, "explore_faceted")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Sensitivity").click()
+    page.get_by_text("Scenario discovery (PRIM)").wait_for(timeout=WAIT_MS)
+    page.get_by_text("Sensitivity indices need a sampled design").wait_for(timeout=WAIT_MS)
+    page.get_by_text("coverage").first.wait_for(timeout=WAIT_MS)  # the box's coverage, density
+    assert page.locator(CHART).count() >= 2  # the scatter and PRIM's trade-off
+    assert page.locator("[data-testid='stException']").count() == 0
+    _shot(page, "sensitivity")
 
     page.get_by_test_id("stSidebarNav").get_by_text("Model views").click()
     page.get_by_text("Learned greedy policy").first.wait_for(timeout=WAIT_MS)

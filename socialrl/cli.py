@@ -70,6 +70,7 @@ def run(
 ) -> None:
     """Run a study (resuming by default): sweep × seeds, results under OUT/<study name>/."""
     from socialrl.study import ResultsError, SpecError, StudyLockedError, run_study
+    from socialrl.study.backends import BackendError
 
     if backend not in ("local", "sequential", "ray"):
         _fail(f"--backend must be local, sequential or ray, got {backend!r}")
@@ -88,7 +89,7 @@ def run(
                 on_outcome=on_outcome,
                 on_progress=on_progress if backend != "ray" else None,
             )
-        except (SpecError, StudyLockedError, ResultsError) as err:
+        except (SpecError, StudyLockedError, ResultsError, BackendError) as err:
             _fail(str(err))
             return
     console.print(

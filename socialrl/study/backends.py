@@ -20,7 +20,15 @@ from socialrl.study.design import RunConfig
 from socialrl.study.execute import execute_run, limit_threads
 from socialrl.study.store import RunOutcome, StudyStore
 
-__all__ = ["BACKENDS", "Backend", "LocalBackend", "RayBackend", "SequentialBackend", "make_backend"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "BackendError",
+    "LocalBackend",
+    "RayBackend",
+    "SequentialBackend",
+    "make_backend",
+]
 
 OnOutcome = Callable[[RunOutcome], None]
 OnProgress = Callable[[str, int, int], None]
@@ -252,8 +260,16 @@ def _warm_up() -> None:
 
 # ---------------------------------------------------------------------------- Ray
 def _ray_execute(config: RunConfig) -> RunOutcome:
+    import ray
+
     limit_threads()
-    return execute_run(config)
+    outcome = execute_run(config)
+    outcome.info["node"] = ray.get_runtime_context().get_node_id()  # where it ran (run.json)
+    return outcome
+
+
+class BackendError(RuntimeError):
+    """A backend that cannot start (a cluster that cannot be reached); one line saying why."""
 
 
 class RayBackend:
@@ -288,12 +304,11 @@ class RayBackend:
 
         started_here = not ray.is_initialized()
         if started_here:
-            if self.address:
-                ray.init(address=self.address, log_to_driver=False)
-            else:
-                ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False)
+            self._connect(ray)
         try:
-            task = ray.remote(num_cpus=1, max_retries=0)(_ray_execute)
+            # A run is deterministic, so a node lost under it (pre-emption, a crash) may run it
+            # again elsewhere; a run whose own code raises is not retried (retry_exceptions).
+            task = ray.remote(num_cpus=1, max_retries=2)(_ray_execute)
             capacity = max(1, int(ray.cluster_resources().get("CPU", 1)))
             pending = list(reversed(configs))
             in_flight: dict[Any, RunConfig] = {}
@@ -306,11 +321,27 @@ class RayBackend:
                     config = in_flight.pop(ref)
                     try:
                         on_outcome(ray.get(ref))
-                    except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayTaskError) as err:
+                    except ray.exceptions.RayError as err:  # a lost worker or node, OOM, …
                         on_outcome(_died(config, err))
         finally:
             if started_here:
                 ray.shutdown()
+
+    def _connect(self, ray: Any) -> None:
+        """Join the cluster at ``address`` (or start a local one); a one-line error if not."""
+        if not self.address:
+            ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False)
+            return
+        try:
+            ray.init(address=self.address, log_to_driver=False)
+        except (ConnectionError, RuntimeError) as err:
+            auth = os.environ.get("RAY_AUTH_MODE", "unset")
+            raise BackendError(
+                f"--address {self.address}: cannot connect to the Ray cluster "
+                f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); is it "
+                f"up (`ray status` on the head)? With token authentication this process needs "
+                f"RAY_AUTH_MODE=token (now: {auth}) and the cluster's token (RAY_AUTH_TOKEN)"
+            ) from None
 
 
 BACKENDS = ("local", "sequential", "ray")

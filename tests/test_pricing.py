@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from socialrl_models.pricing import PricingModel, greedy_cycles, impulse_response
-from socialrl_models.pricing.theory import LogitMarket, benchmarks, profit_gain
+from socialrl_models.pricing.model import ProfitGainWarning
+from socialrl_models.pricing.theory import (
+    LogitMarket,
+    benchmarks,
+    industry_profit_gain,
+    profit_gain,
+)
 
 from socialrl import simulate
 from socialrl.learners import FixedAction, QLearning
@@ -320,8 +328,14 @@ def test_profit_gain_on_a_hand_built_cycle() -> None:
     by_hand = profit_gain(model.market.profits(prices), model.bench)
     markets = out.extra["markets"]
     assert (markets["cycle_length"] == 1).all()
-    np.testing.assert_allclose(markets.query("market == 1")["delta"], by_hand)
-    np.testing.assert_allclose(markets["delta_market"], by_hand.mean())
+    np.testing.assert_allclose(markets.query("market == 1")["delta_firm"], by_hand)
+    # the market's Δ is the industry's: (Σπ − Σπ_N) / (Σπ_M − Σπ_N), here by hand
+    profits, bench = model.market.profits(prices), model.bench
+    industry = (profits.sum() - bench.profit_nash.sum()) / (
+        bench.profit_monopoly.sum() - bench.profit_nash.sum()
+    )
+    np.testing.assert_allclose(markets["delta"], industry)
+    np.testing.assert_allclose(industry, by_hand.mean())  # symmetric firms: the mean of own Δ
 
 
 def test_profit_gain_of_a_two_cycle_is_its_average() -> None:
@@ -342,6 +356,42 @@ def test_profit_gain_of_a_two_cycle_is_its_average() -> None:
     markets = out.extra["markets"]
     assert (markets["cycle_length"] == 2).all()
     np.testing.assert_allclose(markets["delta"], np.mean(gains, axis=0))
+    np.testing.assert_allclose(markets["delta_firm"], np.mean(gains, axis=0))
+
+
+#: Calvano et al. (2020), cost asymmetry (c₁ = 1): the benchmarks by hand are not needed —
+#: the industry's Δ must lie in [0, 1] between its own Nash and joint-maximum profits.
+@pytest.mark.parametrize("c2", [0.875, 0.75, 0.5, 0.25])
+def test_industry_profit_gain_of_asymmetric_firms(c2: float) -> None:
+    """Fixed prices at each firm's Nash price give Δ 0, at the joint maximum Δ 1, for any costs.
+
+    Per-firm gains are undefined where a firm earns less at the joint maximum than at Nash
+    (c₂ ≤ 0.5 for the high-cost firm): they are NaN there, with a warning naming the firm.
+    """
+    undefined = c2 <= 0.5
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = PricingModel(n_markets=1, cost=[1.0, c2], prices=None)
+    warned = [w for w in caught if issubclass(w.category, ProfitGainWarning)]
+    assert bool(warned) == undefined
+    if undefined:
+        assert "firm 0" in str(warned[0].message) and "undefined" in str(warned[0].message)
+    bench = model.bench
+    profits = np.stack([bench.profit_nash, bench.profit_monopoly])
+    np.testing.assert_allclose(industry_profit_gain(profits, bench), [0.0, 1.0], atol=1e-12)
+    own = profit_gain(bench.profit_monopoly, bench)
+    assert np.isnan(own[0]) == undefined and own[1] == pytest.approx(1.0)
+    # between the two: a hand mix of the firms' profits
+    mixed = 0.3 * bench.profit_nash + 0.7 * bench.profit_monopoly
+    assert industry_profit_gain(mixed, bench) == pytest.approx(0.7)
+
+
+def test_quality_asymmetry_keeps_every_gain_defined() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProfitGainWarning)
+        model = PricingModel(n_markets=1, quality=[2.0, 2.25])
+    own = profit_gain(model.bench.profit_monopoly, model.bench)
+    np.testing.assert_allclose(own, [1.0, 1.0])
 
 
 def test_impulse_response_deviates_to_the_static_best_response() -> None:
@@ -443,7 +493,7 @@ def test_reduced_replication_of_calvano_2020() -> None:
     )
     markets = out.extra["markets"].groupby("market").first()
     assert markets["converged"].all()
-    assert 0.80 <= markets["delta_market"].mean() <= 0.90
+    assert 0.80 <= markets["delta"].mean() <= 0.90
     periods = (markets["converged_at"] - 100_000).mean()
     assert 1.2e6 <= periods <= 2.4e6
     path = out.extra["impulse"].groupby(["tau", "firm"])["price"].mean().unstack("firm")

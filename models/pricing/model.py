@@ -36,6 +36,7 @@ Arguments:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -50,7 +51,14 @@ from socialrl.single_role import SingleRole
 from . import states
 from .agents import Firm
 from .learned import greedy_cycles, impulse_response
-from .theory import LogitMarket, benchmarks, price_grid, profit_gain
+from .theory import (
+    LogitMarket,
+    benchmarks,
+    industry_profit_gain,
+    own_gain_defined,
+    price_grid,
+    profit_gain,
+)
 
 __all__ = ["PricingModel"]
 
@@ -116,6 +124,7 @@ class PricingModel(SingleRole[Firm], mesa.Model):
             _per_firm("quality", quality, n), _per_firm("cost", cost, n), float(outside), mu
         )
         self.bench = benchmarks(self.market)
+        _warn_undefined_own_gains(self.bench)
         self.grid = self._price_grid(m, xi, prices)
         self.n_markets, self.n_firms = int(n_markets), n
         self.n_prices, self.memory = int(self.grid.shape[1]), int(memory)
@@ -375,7 +384,7 @@ class PricingModel(SingleRole[Firm], mesa.Model):
     def metrics(self) -> dict[str, float]:
         """Mean price, the profit gain Δ of the prices now set, and the share of markets done."""
         prices = self.prices()
-        gain = profit_gain(self.market.profits(prices), self.bench)
+        gain = industry_profit_gain(self.market.profits(prices), self.bench)
         return {
             "price_mean": float(prices.mean()),
             "delta_mean": float(gain.mean()),
@@ -400,10 +409,12 @@ class PricingModel(SingleRole[Firm], mesa.Model):
 
         From each market's final state the greedy strategies (no exploration, no learning)
         lead into a cycle of price vectors; ``markets`` holds, per firm, the cycle's mean price
-        and profit gain Δ, the cycle length and when the market converged. ``impulse`` holds
-        Calvano et al.'s experiment: from the cycle, firm 0 deviates for one period to its
-        static best response, then everyone follows their greedy strategies again (``tau`` 0 is
-        the period before the deviation, 1 the deviation).
+        and profit, the market's profit gain ``delta`` (the industry's, as in the paper: see
+        :func:`~socialrl_models.pricing.theory.industry_profit_gain`), the firm's own
+        ``delta_firm`` (NaN where undefined), the cycle length and when the market converged.
+        ``impulse`` holds Calvano et al.'s experiment: from the cycle, firm 0 deviates for one
+        period to its static best response, then everyone follows their greedy strategies
+        again (``tau`` 0 is the period before the deviation, 1 the deviation).
         """
         play = self._greedy_play(population.greedy_policy(ROLE))
         cycles = greedy_cycles(self.history.copy(), play, states.advance, self._code)
@@ -411,7 +422,7 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         on_cycle = (cycles.actions[..., 0] >= 0)[..., None]
         mean_profit = (self._profits_of(padded) * on_cycle).sum(1) / cycles.length[:, None]
         mean_price = (self._prices_of(padded) * on_cycle).sum(1) / cycles.length[:, None]
-        gain = profit_gain(mean_profit, self.bench)
+        gain = industry_profit_gain(mean_profit, self.bench)  # [M]
         n, M = self.n_firms, self.n_markets
         markets = pd.DataFrame(
             {
@@ -419,8 +430,8 @@ class PricingModel(SingleRole[Firm], mesa.Model):
                 "firm": np.tile(np.arange(n), M),
                 "price_mean": mean_price.ravel(),
                 "profit_mean": mean_profit.ravel(),
-                "delta": gain.ravel(),
-                "delta_market": np.repeat(gain.mean(1), n),
+                "delta": np.repeat(gain, n),
+                "delta_firm": profit_gain(mean_profit, self.bench).ravel(),
                 "cycle_length": np.repeat(cycles.length, n),
                 "converged": np.repeat(self.ended_at >= 0, n),
                 "converged_at": np.repeat(self.ended_at, n),
@@ -494,3 +505,30 @@ def _check_counts(**counts: int) -> None:
     for name, value in counts.items():
         if isinstance(value, bool) or int(value) != value or value < lowest[name]:
             raise ValueError(f"{name} must be an integer ≥ {lowest[name]}, got {value!r}")
+
+
+class ProfitGainWarning(UserWarning):
+    """A firm's own profit gain is undefined in this market (asymmetric firms)."""
+
+
+def _warn_undefined_own_gains(bench: Any) -> None:
+    """Say so when some firm earns less at the joint-profit maximum than at Nash.
+
+    Its own Δ_i would divide by a negative or zero spread (Calvano et al.'s cost-asymmetric
+    cases: c₂ = 0.25 gives Δ_i of −4.9): ``delta_firm`` is NaN for it, and ``delta`` — the
+    industry's gain, the paper's measure — is the one to read.
+    """
+    undefined = np.flatnonzero(~own_gain_defined(bench))
+    if undefined.size:
+        firms = ", ".join(
+            f"firm {i} ({bench.profit_monopoly[i]:.4f} at the joint maximum, "
+            f"{bench.profit_nash[i]:.4f} at Nash)"
+            for i in undefined
+        )
+        warnings.warn(
+            f"pricing: the own profit gain of {firms} is undefined (its joint-maximum profit "
+            "is not above its Nash profit): markets.delta_firm is NaN for it; markets.delta "
+            "is the industry's profit gain, as in Calvano et al. (2020)",
+            ProfitGainWarning,
+            stacklevel=3,
+        )

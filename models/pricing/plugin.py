@@ -16,8 +16,13 @@ PLUGIN = ModelPlugin(
     glossary={
         "markets": "number of markets (Calvano's sessions) behind the row",
         "delta_mean": (
-            "profit gain Δ = (π̄ − π_Nash) / (π_monopoly − π_Nash) on the greedy cycle the market "
-            "ends in, each market the mean over its firms; mean across markets"
+            "profit gain Δ = (Σπ̄ − Σπ_Nash) / (Σπ_joint max − Σπ_Nash) of the industry on the "
+            "greedy cycle the market ends in (Calvano et al.'s measure, defined for asymmetric "
+            "firms too); mean across markets"
+        ),
+        "delta_firm": (
+            "a firm's own (π̄_i − π_Nash,i) / (π_joint max,i − π_Nash,i); NaN where its share of "
+            "the joint maximum is not above its Nash profit"
         ),
         "delta_sd": "standard deviation of Δ across markets",
         "converged_share": "share of markets whose greedy prices stopped changing (converged)",

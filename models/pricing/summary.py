@@ -31,7 +31,7 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
     """A Calvano-style report of a pricing study, next to the published baseline.
 
     ``outcomes``: for every swept setting, the profit gain Δ across markets (each market's Δ
-    is the mean over its firms, as in the paper), the share of converged markets and the mean
+    is the industry's, as in the paper: defined for asymmetric firms too), the share of converged markets and the mean
     convergence time excluding the final stability window. ``impulse``: the average greedy
     prices of the deviating firm and its rival around a forced deviation.
 

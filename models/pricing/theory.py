@@ -170,5 +170,30 @@ def price_grid(
 
 
 def profit_gain(profit: np.ndarray, bench: Benchmarks) -> np.ndarray:
-    """``Δ = (π̄ − π_N) / (π_M − π_N)``: 0 at the Nash profit, 1 at the monopoly profit."""
-    return (np.asarray(profit) - bench.profit_nash) / (bench.profit_monopoly - bench.profit_nash)
+    """Each firm's own ``Δ_i = (π̄_i − π_N,i) / (π_M,i − π_N,i)``; NaN where it is undefined.
+
+    The normalisation needs the firm's share of the joint-profit maximum above its Nash
+    profit. With asymmetric firms it need not be (:func:`own_gain_defined`): a high-cost
+    firm may earn less at the joint maximum than at Nash, and its own "gain" would then flip
+    sign or explode. The industry's :func:`industry_profit_gain` is always defined.
+    """
+    spread = bench.profit_monopoly - bench.profit_nash
+    safe = np.where(own_gain_defined(bench), spread, np.nan)
+    return (np.asarray(profit) - bench.profit_nash) / safe
+
+
+def own_gain_defined(bench: Benchmarks) -> np.ndarray:
+    """Per firm: whether its share of the joint-profit maximum exceeds its Nash profit."""
+    return np.asarray(bench.profit_monopoly > bench.profit_nash)
+
+
+def industry_profit_gain(profit: np.ndarray, bench: Benchmarks) -> np.ndarray:
+    """``Δ = (Σ π̄_i − Σ π_N,i) / (Σ π_M,i − Σ π_N,i)`` over the last axis (the firms).
+
+    Calvano et al. (2020) normalise industry profit: 0 at the Nash profits, 1 at the joint
+    maximum, for any number of firms and any asymmetry (the joint maximum exceeds the sum of
+    Nash profits by its definition). With symmetric firms it equals every firm's own Δ.
+    """
+    total = np.asarray(profit).sum(axis=-1)
+    nash, monopoly = bench.profit_nash.sum(), bench.profit_monopoly.sum()
+    return (total - nash) / (monopoly - nash)

@@ -347,9 +347,9 @@ def check_values(spec: StudySpec, source: str) -> None:
 def validate(spec: StudySpec, runs: list[RunConfig], source: str = "<study>") -> None:
     """Check names and parameters of every run before any run starts; all problems at once.
 
-    Builds each distinct (model, population) once with seed 0 and binds the population, so
-    bad values fail here, one line each naming the file, the key and the sweep point, not in
-    run 37.
+    Builds every distinct population's learners, and each distinct model (with its learners'
+    names, roles and agents) once with seed 0, binding a population to it, so bad values fail
+    here, one line each naming the file, the key and the sweep point, not in run 37.
     """
     try:
         registry.resolve_model(spec.model.name)
@@ -359,15 +359,26 @@ def validate(spec: StudySpec, runs: list[RunConfig], source: str = "<study>") ->
     # too: the "(got …)" part aside) is counted, not repeated.
     found: dict[tuple[str, str, bool], tuple[str, list[dict[str, Any]]]] = {}
     seen: set[str] = set()
+    bound: set[str] = set()
     for run in runs:
         key = json.dumps(
             [run.model_params, [g.__dict__ for g in run.groups]], sort_keys=True, default=str
         )
-        if key not in seen:
-            seen.add(key)
-            for where, message, swept in _run_problems(run):
-                kind = (where, _GOT.sub("#", message), swept)
-                found.setdefault(kind, (message, []))[1].append(run.swept)
+        if key in seen:
+            continue
+        seen.add(key)
+        # A model is built and bound once per model parameters × learners (names, roles,
+        # agents); other learner parameters are checked by building the learners alone.
+        shape = json.dumps(
+            [run.model_params, [(g.learner, g.role, g.agents, g.name) for g in run.groups]],
+            sort_keys=True,
+            default=str,
+        )
+        problems = _run_problems(run) if shape not in bound else _group_problems(run)[0]
+        bound.add(shape)
+        for where, message, swept in problems:
+            kind = (where, _GOT.sub("#", message), swept)
+            found.setdefault(kind, (message, []))[1].append(run.swept)
     if found:
         raise SpecError(
             *(
@@ -396,21 +407,7 @@ def _run_problems(run: RunConfig) -> list[tuple[str, str, bool]]:
     except TypeError as err:
         culprit = _culprit(lambda p: registry.model_factory(run.model, p), run.model_params)
         return [_problem("model.params", culprit, str(err), f"model.{culprit}" in run.swept)]
-    problems, groups = [], []
-    for k, g in enumerate(run.groups):
-        try:
-            groups.append(make_group(g))
-        except KeyError as err:
-            problems.append((f"population[{k}].learner", str(err.args[0]), False))
-        except (TypeError, ValueError) as err:
-            culprit = _culprit(lambda p, g=g: make_group(replace(g, params=p)), g.params)
-            shown = repr(g.params[culprit]) if culprit else ""
-            # the value, unless the learner's message quotes it already
-            given = f" (got {shown})" if shown and shown not in str(err) else ""
-            swept = f"population.{g.name}.{culprit}" in run.swept
-            problems.append(
-                _problem(f"population[{k}].params", culprit, _message(err) + given, swept)
-            )
+    problems, groups = _group_problems(run)
     if problems:
         return problems
     try:
@@ -427,6 +424,26 @@ def _run_problems(run: RunConfig) -> list[tuple[str, str, bool]]:
     except Exception as err:  # the population does not fit the model (roles, slots, spaces)
         return [("population", f"{type(err).__name__}: {_message(err)}", False)]
     return []
+
+
+def _group_problems(run: RunConfig) -> tuple[list[tuple[str, str, bool]], list[Group]]:
+    """The problems of a run's learners (built from their names and parameters), and them."""
+    problems, groups = [], []
+    for k, g in enumerate(run.groups):
+        try:
+            groups.append(make_group(g))
+        except KeyError as err:
+            problems.append((f"population[{k}].learner", str(err.args[0]), False))
+        except (TypeError, ValueError) as err:
+            culprit = _culprit(lambda p, g=g: make_group(replace(g, params=p)), g.params)
+            shown = repr(g.params[culprit]) if culprit else ""
+            # the value, unless the learner's message quotes it already
+            given = f" (got {shown})" if shown and shown not in str(err) else ""
+            swept = f"population.{g.name}.{culprit}" in run.swept
+            problems.append(
+                _problem(f"population[{k}].params", culprit, _message(err) + given, swept)
+            )
+    return problems, groups
 
 
 def _problem(table: str, culprit: str | None, message: str, swept: bool) -> tuple[str, str, bool]:

@@ -6,9 +6,9 @@ researcher: reads the study's answer on the Studies page; opens Explore (on the 
 question), checks the curves, their bands (never below zero for a length), the n behind each
 point, and, faceted, that no two facet titles overlap; opens the model view and checks that
 the maze and the policy's arrows are drawn; visits Sensitivity (on this grid design: the
-outcome's scatter and a PRIM box, and why there are no indices); downloads the steps table from Export and reads
-the file; launches the Run page's default study and checks that its walkers learned the
-shortest path. Screenshots of every page go to ``artifacts/e2e/``.
+outcome's scatter and a PRIM box, and why there are no indices); downloads the steps table
+from Export and reads the file; launches the Run page's default study and checks that its
+walkers learned the shortest path. Screenshots of every page go to ``artifacts/e2e/``.
 
 Chromium comes from Debian (``make test`` installs it); Playwright only drives it
 (``executable_path``), so ``playwright install`` is never needed.

@@ -31,9 +31,10 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
     """A Calvano-style report of a pricing study, next to the published baseline.
 
     ``outcomes``: for every swept setting, the profit gain Δ across markets (each market's Δ
-    is the industry's, as in the paper: defined for asymmetric firms too), the share of converged markets and the mean
-    convergence time excluding the final stability window. ``impulse``: the average greedy
-    prices of the deviating firm and its rival around a forced deviation.
+    is the industry's, as in the paper: defined for asymmetric firms too), the share of
+    converged markets and the mean convergence time excluding the final stability window.
+    ``impulse``: the average greedy prices of the deviating firm and its rival around a
+    forced deviation.
 
     Args:
         results: The study's results.

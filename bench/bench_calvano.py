@@ -71,6 +71,17 @@ def lab_path(markets: int, periods: int, seed: int = 0) -> tuple[float, float]:
     return seconds, out.meta["seconds"]
 
 
+def compiled_loop() -> str:
+    """The module of the compiled loop that plays these markets (the runner picks it)."""
+    from socialrl.population import Population
+    from socialrl.run.repeated_game import compiled_sessions
+
+    model, population = PricingModel(n_markets=2, rng=0), Population(calvano_population())
+    population.bind(model, np.random.SeedSequence(0))
+    runner = compiled_sessions(model, population)
+    return "none (step loop)" if runner is None else runner.kernel.serial.py_func.__module__
+
+
 def lab_run_to_convergence(markets: int, seed: int = 1) -> tuple[float, float]:
     """Seconds of a whole run of ``markets`` sessions to convergence, and its session-periods."""
     learner = calvano_population()
@@ -190,6 +201,7 @@ def main() -> None:
         f"    {lab_run:10.1f}  {args.run_markets} markets, a whole run to convergence "
         f"({session_periods:.3g} session-periods in {run_seconds:.1f} s)"
     )
+    print(f"    compiled loop: {compiled_loop()}")
     print("(2) a straightforward per-session Python loop, ns per session-period:")
     print(f"    {py_early:10.1f}  {args.python_periods:,} periods from t = 0 (ε ≈ 1)")
     print(f"    {py_late:10.1f}  {args.python_periods:,} periods from t = 1.5M (ε ≈ 0.0025)")

@@ -208,25 +208,27 @@ class LocalBackend:
         pending = list(reversed(todo))
         in_flight: dict[Future[RunOutcome], tuple[int, RunConfig]] = {}
         with self._pool(workers, board, store) as pool:
-            while pending or in_flight:
-                while pending and len(in_flight) < 2 * workers:
-                    row = pending.pop()
-                    in_flight[pool.submit(_execute_in_worker, *row)] = row
-                done, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-                if board is not None and on_progress is not None:
-                    board.forward({r: c.run_id for r, c in in_flight.values()}, on_progress)
-                for future in done:
-                    row = in_flight.pop(future)
-                    try:
-                        outcome = future.result()
-                    except BrokenProcessPool:
-                        in_flight[future] = row
-                        suspects = list(in_flight.values())
-                        pool.shutdown(wait=False, cancel_futures=True)
-                        rest = list(reversed(pending))
-                        again = self._run_pool(rest, workers, board, on_outcome, on_progress, store)
-                        return suspects + again
-                    on_outcome(outcome)
+            try:
+                while pending or in_flight:
+                    while pending and len(in_flight) < 2 * workers:
+                        row = pending[-1]
+                        in_flight[pool.submit(_execute_in_worker, *row)] = row
+                        pending.pop()  # only once submitted: a broken pool refuses the submit
+                    done, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                    if board is not None and on_progress is not None:
+                        board.forward({r: c.run_id for r, c in in_flight.values()}, on_progress)
+                    for future in done:
+                        outcome = future.result()  # raises BrokenProcessPool if its worker died
+                        in_flight.pop(future)
+                        on_outcome(outcome)
+            except BrokenProcessPool:
+                # A worker died: while a result is read, or between two reads (then the next
+                # submit is refused). Every run still in flight is a suspect; the rest go on.
+                suspects = list(in_flight.values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                rest = list(reversed(pending))
+                again = self._run_pool(rest, workers, board, on_outcome, on_progress, store)
+                return suspects + again
         return []
 
 

@@ -29,15 +29,20 @@ if TYPE_CHECKING:
     from socialrl.contract import RepeatedGame
 
 __all__ = [
+    "CounterfactualLearning",
+    "CounterfactualOutcomes",
+    "Discounting",
     "EndOfRunTables",
     "InitialValues",
     "LearnedModel",
     "ModelInitialised",
+    "MultiPeriodLearning",
     "PolicyReport",
     "RepeatedGames",
     "StabilityTracking",
     "TabularValues",
     "TextRendering",
+    "TurnTaking",
 ]
 
 GreedyPolicy = Callable[[np.ndarray], np.ndarray]
@@ -101,7 +106,101 @@ class ModelInitialised(Protocol):
         ...
 
 
+@runtime_checkable
+class Discounting(Protocol):
+    """A learner that discounts future rewards by a factor γ it can report.
+
+    Models that judge learned strategies by their discounted value — the pricing market's
+    best-response and deviation analysis (Calvano et al. 2020, Table 1) — use the learners' own
+    γ, so sweeping ``population.firm.gamma`` moves the analysis with it.
+    """
+
+    def discount(self) -> float:
+        """The discount factor γ ∈ [0, 1]."""
+        ...
+
+
+@runtime_checkable
+class CounterfactualLearning(Protocol):
+    """A learner that can update every action's value from what each would have earned.
+
+    Asker, Fershtman & Pakes (2022) call it *synchronous* learning: a firm that knows its
+    demand can compute the profit of every price it did not charge, and update them all.
+    The population hands such a learner the model's :class:`CounterfactualOutcomes` instead of
+    the played transition, and refuses, at bind time, a model that cannot compute them.
+    """
+
+    def wants_counterfactuals(self) -> bool:
+        """Whether this learner, as configured, learns from counterfactual outcomes."""
+        ...
+
+    def learn_counterfactual(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_obs: np.ndarray,
+        terminated: np.ndarray,
+        mask: np.ndarray | None = None,
+    ) -> None:
+        """Update from ``rewards[n, A]`` and ``next_obs[n, A]`` (``actions``: those played)."""
+        ...
+
+
+@runtime_checkable
+class MultiPeriodLearning(Protocol):
+    """A learner that can learn from transitions spanning several periods.
+
+    Where players move in turn, a player's transition runs from one of its moves to the next
+    (a semi-Markov step, :mod:`socialrl.turns`): its return sums the discounted rewards of the
+    periods in between, and the target bootstraps with ``γ^τ``. The population hands such
+    transitions to learners of :class:`TurnTaking` models, and refuses other learners there.
+    """
+
+    def learn_over(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        returns: np.ndarray,
+        next_obs: np.ndarray,
+        periods: np.ndarray,
+        terminated: np.ndarray,
+        mask: np.ndarray | None = None,
+    ) -> None:
+        """Update from ``returns`` (discounted sums) and ``next_obs`` reached ``periods`` later."""
+        ...
+
+
 # ------------------------------------------------------------------------------------ models
+@runtime_checkable
+class TurnTaking(Protocol):
+    """A model whose agents move in turn: a step applies only some agents' actions.
+
+    Klein's (2021) firms reprice alternately; a board game's players alternate. Every agent
+    still gets a reward every step (a firm earns while its rival moves), but learns from its
+    own moves only, over the periods between them (:mod:`socialrl.turns`).
+    """
+
+    def moved(self, role: str) -> np.ndarray:
+        """``bool[n_agents]``: whose action the last ``step()`` applied."""
+        ...
+
+
+@runtime_checkable
+class CounterfactualOutcomes(Protocol):
+    """A model that can say what every action would have brought in the last step.
+
+    For agent ``i`` and each of its actions ``a``, with everyone else's actions (and the
+    period's random draws) as they were: the reward ``r_i(a, a₋ᵢ)`` and the observation it
+    would have led to. The pricing market can (its demand gives every price's profit); a maze
+    walker's model could, a human's cannot.
+    """
+
+    def counterfactual_outcomes(self, role: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(rewards float64[N, A], next_obs [N, A, …])`` of the last step, for ``role``."""
+        ...
+
+
 @runtime_checkable
 class InitialValues(Protocol):
     """A model that proposes initial Q values (Calvano et al.'s Q₀ in the pricing market)."""

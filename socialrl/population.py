@@ -6,20 +6,32 @@ role, an explicit list of slots, or the agents whose attributes match a selector
 DQNs, or learners beside fixed strategies. Every agent of every role must belong to exactly one
 group — a gap or an overlap is an error at bind time, not a silent default.
 
-Each group's learner sees only its own agents, as one batch.
+Each group's learner sees only its own agents, as one batch. How it learns from them follows
+from what the model and the learner declare (:mod:`socialrl.capabilities`): from the played
+transition (the default), from every action's counterfactual outcome
+(:class:`~socialrl.capabilities.CounterfactualLearning`), or, where agents move in turn, from
+the transitions between an agent's own moves (:mod:`socialrl.turns`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from socialrl.capabilities import ModelInitialised
+from socialrl.capabilities import (
+    CounterfactualLearning,
+    CounterfactualOutcomes,
+    Discounting,
+    ModelInitialised,
+    MultiPeriodLearning,
+    TurnTaking,
+)
 from socialrl.contract import MultiAgentModel, RoleStep
 from socialrl.learners.base import Learner
+from socialrl.turns import TurnLedger
 
 __all__ = ["Group", "Population"]
 
@@ -52,6 +64,8 @@ class _Bound:
     role: str
     learner: Learner
     index: np.ndarray | None  # None: the whole role, in order (no gather/scatter needed)
+    counterfactual: bool = False  # learns from every action's outcome (CounterfactualLearning)
+    turns: TurnLedger | None = None  # agents move in turn: learns between its own moves
 
 
 class Population:
@@ -75,11 +89,17 @@ class Population:
         self._bound: list[_Bound] = []
         self._by_role: dict[str, list[_Bound]] = {}
         self._sizes: dict[str, int] = {}
+        #: The model, kept only where a group learns from its counterfactual outcomes.
+        self._counterfactuals: CounterfactualOutcomes | None = None
+        #: The model, kept only where agents move in turn (who moved is asked every step).
+        self._turns: TurnTaking | None = None
 
     # ------------------------------------------------------------------ binding
     def bind(self, model: MultiAgentModel, seed: np.random.SeedSequence) -> None:
         """Resolve every group's agents in ``model`` and bind its learner to them."""
         roles = model.roles
+        self._counterfactuals = None
+        self._turns = model if isinstance(model, TurnTaking) else None
         seeds = seed.spawn(len(self.groups))
         bound: list[_Bound] = []
         owner: dict[str, np.ndarray] = {r: np.full(s.n_agents, -1) for r, s in roles.items()}
@@ -106,11 +126,29 @@ class Population:
             whole = index.size == spec.n_agents and bool((index == np.arange(spec.n_agents)).all())
             name = group.name or (role if group.agents is None else f"{role}[{k}]")
             group.learner.bind(index.size, spec.observation_space, spec.action_space, group_seed)
+            counterfactual = _wants_counterfactuals(group.learner)
+            if counterfactual:
+                if not isinstance(model, CounterfactualOutcomes):
+                    raise ValueError(
+                        f"group {name!r} learns from counterfactual outcomes "
+                        f"(update='counterfactual'), but {type(model).__name__} cannot compute "
+                        "what unplayed actions would have brought; use update='played'"
+                    )
+                self._counterfactuals = model
+            turns = None
+            if self._turns is not None and group.learner.learns:
+                turns = _turn_ledger(group.learner, name, index.size, type(model).__name__)
+                if counterfactual:
+                    raise ValueError(
+                        f"group {name!r}: counterfactual updates are not defined where agents "
+                        "move in turn; use update='played'"
+                    )
             if isinstance(group.learner, ModelInitialised):  # e.g. QLearning(init="model")
                 group.learner.init_from_model(
                     model, role, None if index.size == spec.n_agents else index
                 )
-            bound.append(_Bound(name, role, group.learner, None if whole else index))
+            slots = None if whole else index
+            bound.append(_Bound(name, role, group.learner, slots, counterfactual, turns))
         for role, who in owner.items():
             if (who < 0).any():
                 orphans = np.flatnonzero(who < 0)
@@ -146,8 +184,14 @@ class Population:
         for role, groups in self._by_role.items():
             out = outcome[role]
             mask = None if active is None else active.get(role)
+            if self._counterfactuals is not None:
+                self._learn_counterfactual(role, groups, obs, actions, out, mask)
+            if self._turns is not None:
+                self._learn_turns(role, groups, obs, actions, out, mask)
             for b in groups:
                 i = b.index
+                if b.counterfactual or b.turns is not None:
+                    continue
                 if i is None:
                     b.learner.learn(
                         obs[role],
@@ -168,6 +212,59 @@ class Population:
                         out.truncated[i],
                         None if mask is None else mask[i],
                     )
+
+    def _learn_counterfactual(
+        self,
+        role: str,
+        groups: list[_Bound],
+        obs: Mapping[str, np.ndarray],
+        actions: Mapping[str, np.ndarray],
+        out: RoleStep,
+        mask: np.ndarray | None,
+    ) -> None:
+        """Hand the role's counterfactual learners what every action would have brought."""
+        learners = [b for b in groups if b.counterfactual]
+        if not learners:
+            return
+        assert self._counterfactuals is not None
+        rewards, next_obs = self._counterfactuals.counterfactual_outcomes(role)
+        for b in learners:
+            learner = cast(CounterfactualLearning, b.learner)  # checked at bind
+            i = slice(None) if b.index is None else b.index
+            learner.learn_counterfactual(
+                obs[role][i],
+                actions[role][i],
+                rewards[i],
+                next_obs[i],
+                out.terminated[i],
+                None if mask is None else mask[i],
+            )
+
+    def _learn_turns(
+        self,
+        role: str,
+        groups: list[_Bound],
+        obs: Mapping[str, np.ndarray],
+        actions: Mapping[str, np.ndarray],
+        out: RoleStep,
+        mask: np.ndarray | None,
+    ) -> None:
+        """Book the period in each group's ledger; hand over the transitions it closes."""
+        assert self._turns is not None
+        moved = self._turns.moved(role)
+        if mask is not None:
+            moved = moved & mask
+        ending = bool(out.terminated.any() or out.truncated.any())
+        for b in groups:
+            if b.turns is None:
+                continue
+            i = slice(None) if b.index is None else b.index
+            ended = (out.terminated[i], out.truncated[i], out.next_obs[i]) if ending else None
+            learner = cast(MultiPeriodLearning, b.learner)  # checked at bind
+            for tr in b.turns.record(obs[role][i], actions[role][i], moved[i], out.reward[i], ended):
+                learner.learn_over(
+                    tr.obs, tr.actions, tr.returns, tr.next_obs, tr.periods, tr.terminated, tr.ready
+                )
 
     def diagnostics(self) -> dict[str, float]:
         """Every learner's diagnostics, prefixed by its group name."""
@@ -232,3 +329,18 @@ def _select(
     if np.unique(index).size != index.size:
         raise ValueError(f"group {k}: agent slots repeat")
     return index
+
+
+def _turn_ledger(learner: Learner, name: str, n: int, model: str) -> TurnLedger:
+    """A ledger of the group's open transitions, or a one-line error for a learner without."""
+    if not (isinstance(learner, MultiPeriodLearning) and isinstance(learner, Discounting)):
+        raise ValueError(
+            f"group {name!r}: in {model} agents move in turn, and {type(learner).__name__} "
+            "cannot learn from transitions between its own moves; use q_learning"
+        )
+    return TurnLedger(n, learner.discount())
+
+
+def _wants_counterfactuals(learner: Learner) -> bool:
+    """Whether ``learner`` updates from every action's outcome (asked once per group)."""
+    return isinstance(learner, CounterfactualLearning) and learner.wants_counterfactuals()

@@ -118,9 +118,8 @@ def test_batched_env_same_step_autoreset() -> None:
 
 
 def test_unknown_model_name_lists_allowed() -> None:
-    with pytest.raises(
-        KeyError, match=r"unknown model 'mase'; allowed: coordination, gymnasium, maze, pricing"
-    ):
+    allowed = "auction, coordination, gymnasium, maze, pricing, sequential_pricing"
+    with pytest.raises(KeyError, match=f"unknown model 'mase'; allowed: {allowed}"):
         MultiAgentEnv("mase")
 
 

@@ -3,11 +3,11 @@
 Calvano et al. (2020) judge a converged session by where its greedy strategies lead: from the
 final state, the firms' greedy prices (no exploration) trace a path that ends in a cycle of
 price vectors; the profit gain Δ is measured on that cycle. Their impulse response asks *why*
-prices stay high: force one firm to undercut for one period and watch the rival punish, then
-both return to the high prices. Both are computed here for all markets at once from nothing
-but a function giving every firm's greedy action, so they work for any learner;
-:meth:`PricingModel.final_tables <socialrl_models.pricing.model.PricingModel.final_tables>`
-writes both as tables at the end of a run.
+prices stay high: force one firm to undercut for one period (here: for any number of periods)
+and watch the rival punish, then both return to the high prices. Both are computed here for
+all markets at once from nothing but a function giving every firm's greedy action, so they
+work for any learner; :mod:`~socialrl_models.pricing.final_tables` writes both as tables at
+the end of a run.
 """
 
 from __future__ import annotations
@@ -103,21 +103,25 @@ def impulse_response(
     advance: Advance,
     deviate: Callable[[np.ndarray], np.ndarray],
     horizon: int = 25,
+    periods: int = 1,
 ) -> np.ndarray:
-    """Action profiles after a one-period forced deviation, ``int64[M, horizon + 1, n]``.
+    """Action profiles after a forced deviation of ``periods`` periods, ``int64[M, T + 1, n]``.
 
-    ``tau = 0`` is the last profile of ``start`` (before the deviation); at ``tau = 1`` the
-    deviating firm plays ``deviate(greedy profile)`` (its static best response to the others'
-    greedy prices) while the others play greedily; from ``tau = 2`` everyone is greedy again.
-    Learning stays frozen throughout.
+    ``tau = 0`` is the last profile of ``start`` (before the deviation); at ``tau = 1 …
+    periods`` the deviating firm plays ``deviate(greedy profile)`` (its static best response
+    to the others' greedy prices of that period) while the others play greedily — they may
+    already be punishing; after that everyone is greedy again. Learning stays frozen
+    throughout. The horizon ``T`` is at least ``periods + horizon − 1``, so every deviation
+    length is followed by as many free periods.
     """
     M, _, n = start.shape
+    horizon = max(horizon, periods + horizon - 1)
     path = np.empty((M, horizon + 1, n), dtype=np.int64)
     path[:, 0] = start[:, 0]
     h = start
     for tau in range(1, horizon + 1):
         acts = play(h)
-        if tau == 1:
+        if tau <= periods:
             acts = deviate(acts)
         path[:, tau] = acts
         h = advance(h, acts)

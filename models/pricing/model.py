@@ -22,7 +22,8 @@ Observation Space:
 
 Rewards:
     The period's profit ``π_i = (p_i − c_i) q_i``. With ``demand_shock = σ > 0`` every firm's
-    quality gets an independent ``N(0, σ²)`` shock each period.
+    quality gets an ``N(0, σ²)`` shock each period: independent over time, or persistent with
+    ``shock_persistence`` (AR(1)); firms see its bins in their state with ``shock_observed``.
 
 Episode End:
     Never, by default: the game is infinitely repeated and learners discount. With
@@ -45,19 +46,19 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from socialrl.capabilities import Discounting
 from socialrl.contract import RepeatedGame, RoleStep
 from socialrl.single_role import SingleRole
 
-from . import states
+from . import shocks, states
 from .agents import Firm
-from .learned import greedy_cycles, impulse_response
+from .final_tables import learned_tables
 from .theory import (
     LogitMarket,
     benchmarks,
     industry_profit_gain,
     own_gain_defined,
     price_grid,
-    profit_gain,
 )
 
 __all__ = ["PricingModel"]
@@ -82,7 +83,15 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         xi: Grid extension ``ξ ≥ 0`` beyond the Nash and monopoly prices.
         prices: An explicit price grid (the same for every firm) instead of ``m`` and ``xi``.
         memory: Price vectors a state remembers, ``k ≥ 1``.
-        demand_shock: Standard deviation of each firm's per-period quality shock (0: none).
+        deviation_periods: Length ``L ≥ 1`` of the forced deviation in the end-of-run
+            ``impulse`` table and the punishment and deviation measures (Calvano et al.: 1).
+        demand_shock: Standard deviation ``σ`` of each firm's quality shock (0: none).
+        shock_persistence: ``ρ ∈ [0, 1)`` of the AR(1) shock ``ε_t = ρ ε_{t−1} + √(1−ρ²) σ η_t``
+            (0: i.i.d.); the stationary s.d. stays ``σ`` (see :mod:`.shocks`).
+        shock_observed: Firms see every firm's last shock, in ``shock_bins`` equal-probability
+            bins, as part of their state (``m^(k·n) · b^n`` states); False: imperfect
+            monitoring, a low profit may be a rival's cut or bad demand.
+        shock_bins: ``b ≥ 2`` bins of an observed shock (2: below or above 0).
         observation: ``"state"`` (an index) or ``"prices"`` (features).
         max_episode_steps: Periods after which every market's episode is truncated (None: the
             game never ends).
@@ -111,14 +120,21 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         xi: float = 0.1,
         prices: Sequence[float] | None = None,
         memory: int = 1,
+        deviation_periods: int = 1,
         demand_shock: float = 0.0,
+        shock_persistence: float = 0.0,
+        shock_observed: bool = False,
+        shock_bins: int = 2,
         observation: str = "state",
         max_episode_steps: int | None = None,
         autoreset: bool = True,
         rng: Any = None,
     ) -> None:
         super().__init__(rng=rng)
-        _check_counts(n_markets=n_markets, n_firms=n_firms, memory=memory)
+        _check_counts(
+            n_markets=n_markets, n_firms=n_firms, memory=memory, deviation_periods=deviation_periods
+        )
+        self.deviation_periods = int(deviation_periods)
         n = int(n_firms)
         self.market = LogitMarket(
             _per_firm("quality", quality, n), _per_firm("cost", cost, n), float(outside), mu
@@ -129,9 +145,14 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         self.n_markets, self.n_firms = int(n_markets), n
         self.n_prices, self.memory = int(self.grid.shape[1]), int(memory)
         self._set_options(demand_shock, observation, max_episode_steps, autoreset)
+        self._set_shock_options(shock_persistence, shock_observed, shock_bins)
         self._index_states()
         self.payoffs = self._payoff_table()
         self._init_markets()
+        # After the initial prices, so that shocks never shift the start a seed gives.
+        self._shock_state = shocks.start(
+            (self.n_markets, n), self.demand_shock, self.shock_persistence, self.rng
+        )
         self.period = 0  # our own counter (Mesa's `steps` differs across versions)
 
         M = self.n_markets
@@ -166,19 +187,41 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         self.max_episode_steps = max_episode_steps
         self.autoreset = bool(autoreset)
 
+    def _set_shock_options(self, persistence: float, observed: bool, bins: int) -> None:
+        """Check and keep how demand shocks evolve and whether firms see them (:mod:`.shocks`)."""
+        if not 0.0 <= persistence < 1.0:
+            raise ValueError(f"shock_persistence must be in [0, 1), got {persistence!r}")
+        if persistence > 0 and self.demand_shock == 0:
+            raise ValueError(
+                "shock_persistence needs demand_shock > 0 (there is no shock to persist)"
+            )
+        if isinstance(bins, bool) or int(bins) != bins or bins < 2:
+            raise ValueError(f"shock_bins must be an integer ≥ 2, got {bins!r}")
+        if observed and self.demand_shock == 0:
+            raise ValueError("shock_observed needs demand_shock > 0 (there is no shock to observe)")
+        if observed and self.observation != "state":
+            raise ValueError("shock_observed needs observation='state' (the shock joins the index)")
+        self.shock_persistence = float(persistence)
+        self.shock_observed = bool(observed)
+        self.shock_bins = int(bins) if observed else 1
+        self._shock_edges = shocks.bin_edges(self.demand_shock, self.shock_bins)
+
     def _index_states(self) -> None:
         """Set the weights that number states and joint actions, refusing a space too large.
 
         A state is ``memory · n`` grid indices read as one base-``m`` number; past 2^62 it no
         longer fits an ``int64``, so only the ``"prices"`` observation can be used there.
+        Observed shocks multiply the count by ``b^n``: price state ``s`` with shock code ``z``
+        (:func:`shocks.observed_codes`) is state ``s + m^(k·n) z``.
         """
         n, digits = self.n_firms, self.memory * self.n_firms
-        if self.observation == "state" and self.n_prices**digits >= 2**62:
+        self._price_states = self.n_prices**digits
+        if self.observation == "state" and self._price_states * self.shock_bins**n >= 2**62:
             raise ValueError(
                 f"m ** (n_firms · memory) = {self.n_prices}^{digits} states cannot be indexed; "
                 "use observation='prices' (features) or fewer prices, firms or periods of memory"
             )
-        self.n_states = self.n_prices**digits
+        self.n_states = self._price_states * self.shock_bins**n
         self._weights = states.state_weights(n, self.n_prices, self.memory)
         self._joint = self.n_prices ** np.arange(n, dtype=np.int64)
 
@@ -199,6 +242,7 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         self._last_profits = np.zeros(M * n)
         self._never = np.zeros(M * n, dtype=bool)
         self._never.flags.writeable = False
+        self._last_shock: np.ndarray | None = None
 
     def _price_grid(self, m: int, xi: float, prices: Sequence[float] | None) -> np.ndarray:
         """``float64[n, m]``: Calvano's grid around each firm's benchmarks, or the given one."""
@@ -254,7 +298,12 @@ class PricingModel(SingleRole[Firm], mesa.Model):
     def _as_observation(self, history: np.ndarray) -> np.ndarray:
         """States (``int64[M·n]``) or features (``float32[M·n, k·n]``) of histories ``[M,k,n]``."""
         if self.observation == "state":
-            return states.encode(history, self._weights).ravel()
+            index = states.encode(history, self._weights)
+            if self.shock_observed:  # the last shocks' bins, seen from each seat
+                index = index + self._price_states * shocks.observed_codes(
+                    self._shock_state, self._shock_edges
+                )
+            return index.ravel()
         return states.price_features(history, self.n_prices)
 
     def active(self, role: str = ROLE) -> np.ndarray:
@@ -271,9 +320,13 @@ class PricingModel(SingleRole[Firm], mesa.Model):
             profits = self.payoffs.T[actions @ self._joint]
         else:
             shock = None
-            if self.demand_shock > 0:
-                shock = self.rng.normal(0.0, self.demand_shock, size=(M, n))
+            if self.demand_shock > 0:  # AR(1); ρ = 0 is i.i.d. N(0, σ²) (see .shocks)
+                shock = shocks.ar1_step(
+                    self._shock_state, self.demand_shock, self.shock_persistence, self.rng
+                )
+                self._shock_state = np.where(playing[:, None], shock, self._shock_state)
             profits = self._profits_of(actions, shock)
+            self._last_shock = shock  # what counterfactual_outcomes prices the others at
         profits = np.where(playing[:, None], profits, 0.0)
         hist = self.history
         hist[playing, 1:] = hist[playing, :-1]
@@ -372,6 +425,45 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         obs = self._as_observation(self.history)
         self._outcome = RoleStep(obs, self._last_profits, self._never, self._never, obs)
 
+    def counterfactual_outcomes(self, role: str = ROLE) -> tuple[np.ndarray, np.ndarray]:
+        """What every price would have earned each firm last period, and the state it led to.
+
+        For firm ``i`` of market ``k`` and each grid price ``a``: ``π_i(a, a₋ᵢ)`` at its rivals'
+        actual prices (and the period's realised demand shock), and the state ``i`` would
+        observe after it — the same history with its own latest price replaced. In ``i``'s
+        own state numbering its latest price is the lowest digit (weight 1, see
+        :func:`states.state_weights`), so that state is the actual one plus ``a − a_i``. For
+        Asker, Fershtman & Pakes's synchronous learners (``QLearning(update=
+        "counterfactual")``); a firm in a market that ended reports its zeros.
+
+        Returns:
+            ``(rewards float64[M·n, m], next_obs int64[M·n, m])``.
+
+        """
+        self._check_role(role)
+        if self.observation != "state":
+            raise ValueError(
+                "counterfactual_outcomes needs observation='state' (a state index per price); "
+                "the 'prices' features have no counterfactual index"
+            )
+        M, n, m = self.n_markets, self.n_firms, self.n_prices
+        played = self.history[:, 0, :]  # [M, n]: last period's actions
+        own = np.arange(m) - played[..., None]  # [M, n, m]: a − a_i
+        seat = np.arange(n)
+        if self.payoffs is not None:  # joint action Σ_j a_j m^j, with a_i replaced by a
+            joint = (played @ self._joint)[:, None, None] + own * self._joint[None, :, None]
+            rewards = self.payoffs[seat[None, :, None], joint]
+        else:
+            trial = np.repeat(played[:, None, None, :], n, axis=1).repeat(m, axis=2)
+            trial[:, seat, :, seat] = np.arange(m)  # [M, n, m, n]: firm i at price a
+            shock = None if self._last_shock is None else self._last_shock[:, None, None, :]
+            profits = self._profits_of(trial, shock)
+            rewards = profits[:, seat, :, seat].transpose(1, 0, 2)  # [M, n, m]: own profit
+        rewards = np.where(self._sessions_active[:, None, None], rewards, 0.0)
+        actual = self._as_observation(self.history).reshape(M, n)  # [M, n], observed shocks too
+        next_obs = actual[..., None] + own
+        return rewards.reshape(M * n, m), next_obs.reshape(M * n, m)
+
     # ------------------------------------------------------------------ reporters
     def prices(self) -> np.ndarray:
         """Last period's prices ``[M, n]``."""
@@ -405,54 +497,19 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         }
 
     def final_tables(self, population: Any, horizon: int = 25) -> dict[str, pd.DataFrame]:
-        """What the firms learned: ``markets`` (greedy cycle, Δ, convergence) and ``impulse``.
+        """What the firms learned, and how a regulator would judge it (see :mod:`.final_tables`).
 
-        From each market's final state the greedy strategies (no exploration, no learning)
-        lead into a cycle of price vectors; ``markets`` holds, per firm, the cycle's mean price
-        and profit, the market's profit gain ``delta`` (the industry's, as in the paper: see
-        :func:`~socialrl_models.pricing.theory.industry_profit_gain`), the firm's own
-        ``delta_firm`` (NaN where undefined), the cycle length and when the market converged.
-        ``impulse`` holds Calvano et al.'s experiment: from the cycle, firm 0 deviates for one
-        period to its static best response, then everyone follows their greedy strategies
-        again (``tau`` 0 is the period before the deviation, 1 the deviation).
+        ``markets`` (greedy cycle, Δ of the industry and of each firm, convergence, whether
+        the strategies are a Nash equilibrium on path and subgame perfect, punishment depth
+        and length, the forced deviation's gain), ``impulse`` (Calvano et al.'s forced
+        deviation of ``deviation_periods`` periods, ``tau`` 0 the period before it) and
+        ``equilibrium`` (each firm's value of its strategy and of its best response). Profits
+        are discounted with the learners' own γ (:class:`~socialrl.capabilities.Discounting`;
+        Calvano's 0.95 where a learner states none, or where they differ).
         """
+        delta = _common_discount(population, ROLE)
         play = self._greedy_play(population.greedy_policy(ROLE))
-        cycles = greedy_cycles(self.history.copy(), play, states.advance, self._code)
-        padded = np.maximum(cycles.actions, 0)  # [M, L, n]; −1 pads shorter cycles
-        on_cycle = (cycles.actions[..., 0] >= 0)[..., None]
-        mean_profit = (self._profits_of(padded) * on_cycle).sum(1) / cycles.length[:, None]
-        mean_price = (self._prices_of(padded) * on_cycle).sum(1) / cycles.length[:, None]
-        gain = industry_profit_gain(mean_profit, self.bench)  # [M]
-        n, M = self.n_firms, self.n_markets
-        markets = pd.DataFrame(
-            {
-                "market": np.repeat(np.arange(M), n),
-                "firm": np.tile(np.arange(n), M),
-                "price_mean": mean_price.ravel(),
-                "profit_mean": mean_profit.ravel(),
-                "delta": np.repeat(gain, n),
-                "delta_firm": profit_gain(mean_profit, self.bench).ravel(),
-                "cycle_length": np.repeat(cycles.length, n),
-                "converged": np.repeat(self.ended_at >= 0, n),
-                "converged_at": np.repeat(self.ended_at, n),
-                "p_nash": np.tile(self.bench.p_nash, M),
-                "p_monopoly": np.tile(self.bench.p_monopoly, M),
-            }
-        )
-        path = impulse_response(cycles.start, play, states.advance, self._best_response, horizon)
-        tau = np.arange(horizon + 1)
-        path_prices = self._prices_of(path)  # [M, T, n]
-        path_profits = self._profits_of(path)
-        impulse = pd.DataFrame(
-            {
-                "market": np.repeat(np.arange(M), (horizon + 1) * n),
-                "tau": np.tile(np.repeat(tau, n), M),
-                "firm": np.tile(np.arange(n), M * (horizon + 1)),
-                "price": path_prices.ravel(),
-                "profit": path_profits.ravel(),
-            }
-        )
-        return {"markets": markets, "impulse": impulse}
+        return learned_tables(self, play, delta, horizon)
 
     # ------------------------------------------------------------------ greedy dynamics
     def _greedy_play(self, greedy: Any) -> Any:
@@ -501,10 +558,20 @@ def _per_firm(name: str, value: float | Sequence[float], n: int) -> np.ndarray:
 
 
 def _check_counts(**counts: int) -> None:
-    lowest = {"n_markets": 1, "n_firms": 2, "memory": 1}
+    lowest = {"n_markets": 1, "n_firms": 2, "memory": 1, "deviation_periods": 1}
     for name, value in counts.items():
         if isinstance(value, bool) or int(value) != value or value < lowest[name]:
             raise ValueError(f"{name} must be an integer ≥ {lowest[name]}, got {value!r}")
+
+
+def _common_discount(population: Any, role: str) -> float:
+    """The discount factor the role's learners share (Calvano's 0.95 if none or several)."""
+    found = {
+        learner.discount()
+        for _name, of, learner, _slots in population.bound_groups
+        if of == role and isinstance(learner, Discounting)
+    }
+    return found.pop() if len(found) == 1 else 0.95
 
 
 class ProfitGainWarning(UserWarning):

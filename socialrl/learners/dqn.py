@@ -306,6 +306,10 @@ class DQN(Checkpointing):
         if c.tau == 1.0 and self.t % c.target_update_interval < c.train_every:
             self.q_target.load_state_dict(self.q.state_dict())
 
+    def discount(self) -> float:
+        """The discount factor γ this learner values the future with."""
+        return float(self.config.gamma)
+
     def diagnostics(self) -> dict[str, float]:
         """ε, the last loss, and the transitions stored per agent."""
         out = {"epsilon": self.epsilon, "buffer": float(self.buffer.size)}

@@ -249,6 +249,10 @@ class DynaQ(Checkpointing):
             self._planning_td,
         )
 
+    def discount(self) -> float:
+        """The discount factor γ this learner values the future with."""
+        return float(self.config.gamma)
+
     def diagnostics(self) -> dict[str, float]:
         """ε, TD errors, planning updates in the last step, observed pairs per table.
 

@@ -30,12 +30,16 @@ from socialrl.learners.base import (
     rng_state_array,
     set_rng_state,
 )
+from socialrl.learners.counterfactual_q import counterfactual_update
 from socialrl.learners.q_learning_kernels import epsilon_greedy, greedy_actions, q_update
 from socialrl.learners.schedules import Schedule, as_schedule
 
 #: Groups at least this large, with a table per agent, use the multi-core kernels (below it,
 #: starting threads costs more than it saves).
 PARALLEL_MIN_AGENTS = 4096
+
+#: What an update touches: the played cell, or every action's cell of the visited state.
+UPDATES = ("played", "counterfactual")
 
 __all__ = [
     "QKernelView",
@@ -62,6 +66,11 @@ class QLearningConfig:
             (e.g. Calvano et al.'s discounted payoff against uniformly random rivals).
         shared: One table for the whole group (agents pool their experience) instead of one
             table per agent.
+        update: ``"played"``: the Bellman update of the visited cell (Watkins; Calvano et
+            al.). ``"counterfactual"``: every action of the visited state, from the reward and
+            next state each would have brought (Asker, Fershtman & Pakes's synchronous
+            learning, :mod:`socialrl.learners.counterfactual_q`); the model must compute them
+            (:class:`~socialrl.capabilities.CounterfactualOutcomes`).
 
     """
 
@@ -70,6 +79,7 @@ class QLearningConfig:
     epsilon: Schedule = field(default_factory=lambda: as_schedule(0.1))
     init: float | str | np.ndarray = 0.0
     shared: bool = False
+    update: str = "played"
 
     def __post_init__(self) -> None:
         if not 0.0 < self.alpha <= 1.0:
@@ -80,6 +90,10 @@ class QLearningConfig:
         if isinstance(self.init, str) and self.init not in ("zeros", "model"):
             raise ValueError(
                 f"init must be a number, 'zeros', 'model' or an array, got {self.init!r}"
+            )
+        if self.update not in UPDATES:
+            raise ValueError(
+                f"update must be one of {', '.join(map(repr, UPDATES))}, got {self.update!r}"
             )
 
 
@@ -138,6 +152,7 @@ class QLearning(Checkpointing):
         epsilon: A number, a schedule, or a schedule table (see :func:`as_schedule`).
         init: Initial values (see :class:`QLearningConfig`).
         shared: One table for the whole group.
+        update: ``"played"`` or ``"counterfactual"`` (see :class:`QLearningConfig`).
 
     Observations must be discrete states: integers in ``[0, S)`` from a ``Discrete(S)`` space.
 
@@ -153,6 +168,7 @@ class QLearning(Checkpointing):
         epsilon: float | Schedule | Mapping[str, Any] = 0.1,
         init: float | str | np.ndarray = 0.0,
         shared: bool = False,
+        update: str = "played",
     ) -> None:
         self.config = QLearningConfig(
             alpha=alpha,
@@ -160,6 +176,7 @@ class QLearning(Checkpointing):
             epsilon=epsilon,  # type: ignore[arg-type]
             init=init,
             shared=shared,
+            update=update,
         )
         self.q = np.zeros((0, 0, 0))
         self.t = 0
@@ -276,6 +293,11 @@ class QLearning(Checkpointing):
         Agents sharing a table update it one after another in slot order.
         """
         n = self._check_ready()
+        if self.config.update == "counterfactual":
+            raise RuntimeError(
+                "QLearning(update='counterfactual') learns from every action's outcome: call "
+                "learn_counterfactual (a Population does, with the model's counterfactuals)"
+            )
         q_update.pick(self._parallel)(
             self.q,
             self._rows,
@@ -290,6 +312,101 @@ class QLearning(Checkpointing):
             self._td,
             self.stable if self._track_stable else _NO_TRACKING,
         )
+
+    def wants_counterfactuals(self) -> bool:
+        """Whether this learner updates every action from counterfactual outcomes."""
+        return self.config.update == "counterfactual"
+
+    def learn_counterfactual(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_obs: np.ndarray,
+        terminated: np.ndarray,
+        mask: np.ndarray | None = None,
+    ) -> None:
+        """Update every action of each agent's visited state (``update="counterfactual"``).
+
+        Args:
+            obs: States ``int64[n]``.
+            actions: The actions played, ``int64[n]`` (their TD errors are the diagnostics').
+            rewards: What each action would have earned, ``float64[n, A]``.
+            next_obs: The state each action would have led to, ``int64[n, A]``.
+            terminated: Whether the step ended the episode, ``bool[n]``.
+            mask: Agents that moved (None: all).
+
+        """
+        n = self._check_ready()
+        shape = (n, self.q.shape[2])
+        counterfactual_update.pick(self._parallel)(
+            self.q,
+            self._rows,
+            _as(obs, np.int64, n, "observations"),
+            _as(actions, np.int64, n, "actions"),
+            _as_rows(rewards, np.float64, shape, "counterfactual rewards"),
+            _as_rows(next_obs, np.int64, shape, "counterfactual next observations"),
+            _as(terminated, np.bool_, n, "terminated"),
+            self._all_active if mask is None else _as(mask, np.bool_, n, "mask"),
+            self.config.alpha,
+            self.config.gamma,
+            np.empty(shape),
+            self._td,
+            self.stable if self._track_stable else _NO_TRACKING,
+        )
+
+    def learn_over(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        returns: np.ndarray,
+        next_obs: np.ndarray,
+        periods: np.ndarray,
+        terminated: np.ndarray,
+        mask: np.ndarray | None = None,
+    ) -> None:
+        """The semi-Markov update of transitions spanning ``periods`` periods (see
+        :mod:`socialrl.turns`): ``Q(s,a) += α [R + γ^τ max Q(s′,·) − Q(s,a)]``.
+
+        Args:
+            obs: States where the agents moved, ``int64[n]``.
+            actions: Their moves, ``int64[n]``.
+            returns: ``R = Σ_{j<τ} γ^j r_{t+j}``, ``float64[n]``.
+            next_obs: The states of their next decisions, ``int64[n]``.
+            periods: ``τ ≥ 1`` per agent, ``int64[n]``.
+            terminated: Whether the transition ended the episode (no bootstrap), ``bool[n]``.
+            mask: Agents with a transition (None: all).
+
+        """
+        if self.config.update == "counterfactual":
+            raise RuntimeError("QLearning(update='counterfactual') cannot learn between turns")
+        n = self._check_ready()
+        active = self._all_active if mask is None else _as(mask, np.bool_, n, "mask")
+        spans = _as(periods, np.int64, n, "periods")
+        td = np.full(n, np.nan)
+        # One kernel call per distinct τ (alternating moves: always τ = 2, so one call).
+        for tau in np.unique(spans[active]):
+            which = active & (spans == tau)
+            q_update.pick(self._parallel)(
+                self.q,
+                self._rows,
+                _as(obs, np.int64, n, "observations"),
+                _as(actions, np.int64, n, "actions"),
+                _as(returns, np.float64, n, "returns"),
+                _as(next_obs, np.int64, n, "next observations"),
+                _as(terminated, np.bool_, n, "terminated"),
+                which,
+                self.config.alpha,
+                self.config.gamma ** int(tau),
+                self._td,
+                self.stable if self._track_stable else _NO_TRACKING,
+            )
+            td[which] = self._td[which]
+        self._td[:] = td
+
+    def discount(self) -> float:
+        """The discount factor γ this learner values the future with."""
+        return float(self.config.gamma)
 
     def diagnostics(self) -> dict[str, float]:
         """ε now, the mean absolute TD error of the last update, the least stable agent."""
@@ -401,7 +518,9 @@ class QLearning(Checkpointing):
     def __repr__(self) -> str:
         c = self.config
         return (
-            f"QLearning(alpha={c.alpha}, gamma={c.gamma}, epsilon={c.epsilon}, shared={c.shared})"
+            f"QLearning(alpha={c.alpha}, gamma={c.gamma}, epsilon={c.epsilon}, shared={c.shared}"
+            + ("" if c.update == "played" else f", update={c.update!r}")
+            + ")"
         )
 
 
@@ -440,6 +559,14 @@ def _as(values: np.ndarray, dtype: type, n: int, what: str) -> np.ndarray:
         raise ValueError(
             f"QLearning bound to {n} agents got {what} of shape {arr.shape}; expected ({n},)"
         )
+    return arr
+
+
+def _as_rows(values: np.ndarray, dtype: type, shape: tuple[int, int], what: str) -> np.ndarray:
+    """``values`` as a contiguous ``dtype[n, A]`` array, or a one-line error naming the shape."""
+    arr: np.ndarray = np.ascontiguousarray(values, dtype=dtype)
+    if arr.shape != shape:
+        raise ValueError(f"QLearning got {what} of shape {arr.shape}; expected {shape}")
     return arr
 
 

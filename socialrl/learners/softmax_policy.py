@@ -347,6 +347,10 @@ class SoftmaxPolicyLearner(Checkpointing, abc.ABC):
         return loss
 
     # ------------------------------------------------------------------ diagnostics
+    def discount(self) -> float:
+        """The discount factor γ this learner values the future with."""
+        return float(self.config.gamma)
+
     def diagnostics(self) -> dict[str, float]:
         """Updates so far, mean return of the last 100 episodes, and the last update's losses.
 

@@ -59,8 +59,8 @@ def compiled_sessions(
 
     It applies when the model describes itself as a :class:`RepeatedGame` (deterministic
     payoffs, no episodes), has no other role, and every group of the role is a plain
-    :class:`QLearning` (subclasses may change ``act`` or ``learn``, so they take the ordinary
-    path).
+    :class:`QLearning` updating the played cell (subclasses may change ``act`` or ``learn``,
+    and counterfactual learners update every action, so they take the ordinary path).
     """
     roles = model.roles
     if not isinstance(model, RepeatedGames):
@@ -69,7 +69,9 @@ def compiled_sessions(
     if game is None or set(roles) != {game.role}:
         return None
     groups = [(lrn, idx) for _n, role, lrn, idx in population.bound_groups if role == game.role]
-    if not groups or any(type(lrn) is not QLearning for lrn, _ in groups):
+    if not groups or any(
+        type(lrn) is not QLearning or lrn.config.update != "played" for lrn, _ in groups
+    ):
         return None
     return SessionRunner(game, groups, roles[game.role].n_agents, learn, stop_after)
 

@@ -1,0 +1,221 @@
+"""Two firms that set prices in turn (Klein 2021), as M markets in one Mesa model.
+
+Description:
+    ``n_markets`` independent duopolies (sessions) of Klein's (2021, RAND) market
+    (:mod:`socialrl_models.sequential_pricing.theory`): a homogeneous good, demand ``1 − p``,
+    prices on the grid ``{0, 1/k, …, 1}``. The firms move in turn — firm 0 in even periods,
+    firm 1 in odd ones — and a price, once set, stands for two periods, so the mover answers
+    the price its rival has just set (Maskin & Tirole 1988). Both firms earn every period. The
+    first prices are drawn uniformly from the grid with the model's ``rng``. A market stops
+    once it has converged (:meth:`end_sessions`) while the others go on.
+
+Action Space:
+    ``Discrete(k + 1)`` per firm: the index of its price on the grid. In a period where a firm
+    does not move its action is ignored (:meth:`moved` says whose counted).
+
+Observation Space:
+    ``Discrete(k + 1)``: the rival's current price (Klein's state): what a firm answers.
+
+Rewards:
+    The period's profit ``(p_i − c)(1 − p_i) s_i``, share ``s_i`` 1, ½ or 0, for both firms
+    every period. A Q-learner learns from its own moves only, from one move to its next, over
+    the two periods between (:mod:`socialrl.turns`): Klein's update.
+
+Episode End:
+    Never: the game is infinitely repeated and learners discount.
+
+Arguments:
+    See :class:`SequentialPricingModel`.
+
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import mesa
+import numpy as np
+import pandas as pd
+
+from socialrl.contract import RoleStep
+from socialrl.single_role import SingleRole
+
+from .agents import Firm
+from .learned import learned_outcomes
+from .theory import KleinMarket
+
+__all__ = ["SequentialPricingModel"]
+
+ROLE = "firm"
+
+
+class SequentialPricingModel(SingleRole[Firm], mesa.Model):
+    """M duopolies whose two firms reprice alternately (role ``firm``).
+
+    Args:
+        n_markets: Independent markets (sessions), ≥ 1.
+        n_firms: Firms per market; must be 2 (Klein's alternating duopoly).
+        k: Grid steps ``≥ 2``: prices ``{0, 1/k, …, 1}`` (Klein: 6, also 12, 24, 48, 100).
+        cost: Marginal cost ``c ∈ [0, 1)`` (Klein: 0).
+        rng: Seed or ``numpy.random.Generator``; the model's only source of randomness (the
+            first prices).
+
+    Raises:
+        ValueError: naming the parameter, for any value outside its range (``n_firms`` ≠ 2).
+
+    """
+
+    render_modes: ClassVar[list[str]] = ["ansi"]
+
+    def __init__(
+        self,
+        n_markets: int = 1,
+        n_firms: int = 2,
+        k: int = 6,
+        cost: float = 0.0,
+        rng: Any = None,
+    ) -> None:
+        super().__init__(rng=rng)
+        if isinstance(n_markets, bool) or int(n_markets) != n_markets or n_markets < 1:
+            raise ValueError(f"n_markets must be an integer ≥ 1, got {n_markets!r}")
+        if isinstance(n_firms, bool) or n_firms != 2:
+            raise ValueError(
+                f"n_firms must be 2: sequential pricing alternates two firms (Klein 2021), got "
+                f"{n_firms!r}; for more firms use the simultaneous 'pricing' model"
+            )
+        self.market = KleinMarket(k, float(cost))
+        self.prices_grid = self.market.prices
+        self.payoffs = self.market.payoffs
+        self.n_markets, self.n_firms, self.n_prices = int(n_markets), 2, self.prices_grid.size
+        M = self.n_markets
+        self.price_index = self.rng.integers(0, self.n_prices, size=(M, 2))  # current prices
+        self.period = 0  # periods played; firm ``period % 2`` moves next
+        self._sessions_active = np.ones(M, dtype=bool)
+        self.ended_at = np.full(M, -1, dtype=np.int64)
+        self._moved = np.zeros(2 * M, dtype=bool)
+        self._last_profits = np.zeros(2 * M)
+        self._never = np.zeros(2 * M, dtype=bool)
+        self._never.flags.writeable = False
+        self.autoreset = True
+        self.firms = [Firm(self, 2 * m + i, m, i) for m in range(M) for i in range(2)]
+        space = gym.spaces.Discrete(self.n_prices)
+        self.declare_role(ROLE, self.firms, space, space)
+
+    # ------------------------------------------------------------------ contract
+    def observe(self, role: str = ROLE) -> np.ndarray:
+        """Every firm's state: its rival's current price index."""
+        self._check_role(role)
+        return self._as_observation(self.price_index)
+
+    @staticmethod
+    def _as_observation(price_index: np.ndarray) -> np.ndarray:
+        """``int64[M·2]``: each firm sees the other's price (seats swapped)."""
+        return np.ascontiguousarray(price_index[:, ::-1]).ravel()
+
+    def active(self, role: str = ROLE) -> np.ndarray:
+        """Firms whose market still runs."""
+        self._check_role(role)
+        return np.repeat(self._sessions_active, 2)
+
+    def mover(self) -> int:
+        """The seat that moves in the next period."""
+        return self.period % 2
+
+    def moved(self, role: str = ROLE) -> np.ndarray:
+        """Whose price the last period changed: the mover of each running market."""
+        self._check_role(role)
+        return self._moved
+
+    def step(self) -> None:
+        """One period: the mover of each running market sets its price; both firms earn."""
+        M = self.n_markets
+        seat = self.mover()
+        playing = self._sessions_active
+        chosen = self._actions.reshape(M, 2)[:, seat]
+        self.price_index[playing, seat] = chosen[playing]
+        profits = self.profits_of(self.price_index)
+        profits[~playing] = 0.0
+        moved = np.zeros((M, 2), dtype=bool)
+        moved[:, seat] = playing
+        self._moved = moved.ravel()
+        self._last_profits = profits.ravel()
+        obs = self._as_observation(self.price_index)
+        self._outcome = RoleStep(obs, self._last_profits, self._never, self._never, obs)
+        self.period += 1
+
+    def profits_of(self, price_index: np.ndarray) -> np.ndarray:
+        """Both firms' profits ``[..., 2]`` at price indices ``[..., 2]``."""
+        a, b = price_index[..., 0], price_index[..., 1]
+        return np.stack([self.payoffs[a, b], self.payoffs[b, a]], axis=-1)
+
+    # ------------------------------------------------------------------ sessions
+    def session_ids(self, role: str = ROLE) -> np.ndarray:
+        """The market of each firm."""
+        self._check_role(role)
+        return np.repeat(np.arange(self.n_markets, dtype=np.int64), 2)
+
+    def sessions_active(self) -> np.ndarray:
+        """Markets still running (not yet converged)."""
+        return self._sessions_active
+
+    def end_sessions(self, ended: np.ndarray, period: int) -> None:
+        """Stop the flagged markets (converged after ``period`` periods)."""
+        new = ended & self._sessions_active
+        self.ended_at[new] = period
+        self._sessions_active &= ~new
+
+    # ------------------------------------------------------------------ reporters
+    def prices(self) -> np.ndarray:
+        """Current prices ``[M, 2]``."""
+        return self.prices_grid[self.price_index]
+
+    def last_profits(self) -> np.ndarray:
+        """Last period's profit of every firm (``float64[M·2]``)."""
+        return self._last_profits
+
+    def metrics(self) -> dict[str, float]:
+        """Mean price and profit of the last period, profit gain, markets still running."""
+        profit = float(self._last_profits.mean())
+        nash, monopoly = self.market.profit_nash, self.market.profit_monopoly
+        return {
+            "price_mean": float(self.prices().mean()),
+            "profit_mean": profit,
+            "delta": (profit - nash) / (monopoly - nash),
+            "converged_share": float((self.ended_at >= 0).mean()),
+            "markets_playing": float(self._sessions_active.sum()),
+        }
+
+    def agent_frame(self, role: str = ROLE) -> dict[str, np.ndarray]:
+        """Per-firm reporters: market, seat, current price, last profit, whether it plays."""
+        self._check_role(role)
+        return {
+            "market": np.repeat(np.arange(self.n_markets), 2),
+            "firm": np.tile(np.arange(2), self.n_markets),
+            "price": self.prices().ravel(),
+            "profit": self._last_profits,
+            "playing": self.active(role),
+        }
+
+    def final_tables(self, population: Any) -> dict[str, pd.DataFrame]:
+        """What the firms learned: each market's greedy outcome (see :mod:`.learned`).
+
+        ``markets``: one row per market and firm — the mean price and profit on the cycle
+        that alternating greedy play reaches from the final prices, the profit gain, the
+        cycle's length in periods and its kind (``focal``: one price pair for ever;
+        ``cycle``: prices that keep moving, Edgeworth cycles among them).
+        """
+        greedy = population.greedy_policy(ROLE)
+
+        def play(price_index: np.ndarray, seat: int) -> np.ndarray:
+            """The greedy price index of ``seat`` in every market, given current prices."""
+            acts = np.asarray(greedy(self._as_observation(price_index)), dtype=np.int64)
+            return acts.reshape(self.n_markets, 2)[:, seat]
+
+        return learned_outcomes(self, play)
+
+    def render_text(self) -> str:
+        """Each market's current prices, one line per market (at most 20)."""
+        return "\n".join(
+            f"market {k}: {a:.3f} {b:.3f}" for k, (a, b) in enumerate(self.prices()[:20])
+        )

@@ -197,7 +197,11 @@ class CounterfactualOutcomes(Protocol):
     """
 
     def counterfactual_outcomes(self, role: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(rewards float64[N, A], next_obs [N, A, …])`` of the last step, for ``role``."""
+        """``(rewards float64[N, A], next_obs [N, A, …])`` of the last step, for ``role``.
+
+        Raises ValueError, in one line, where the model's parameters leave them undefined
+        (the population asks once at bind time, so such a run is refused before it starts).
+        """
         ...
 
 

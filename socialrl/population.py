@@ -134,6 +134,7 @@ class Population:
                         f"(update='counterfactual'), but {type(model).__name__} cannot compute "
                         "what unplayed actions would have brought; use update='played'"
                     )
+                model.counterfactual_outcomes(role)  # refuses, in one line, what it cannot do
                 self._counterfactuals = model
             turns = None
             if self._turns is not None and group.learner.learns:
@@ -261,7 +262,9 @@ class Population:
             i = slice(None) if b.index is None else b.index
             ended = (out.terminated[i], out.truncated[i], out.next_obs[i]) if ending else None
             learner = cast(MultiPeriodLearning, b.learner)  # checked at bind
-            for tr in b.turns.record(obs[role][i], actions[role][i], moved[i], out.reward[i], ended):
+            for tr in b.turns.record(
+                obs[role][i], actions[role][i], moved[i], out.reward[i], ended
+            ):
                 learner.learn_over(
                     tr.obs, tr.actions, tr.returns, tr.next_obs, tr.periods, tr.terminated, tr.ready
                 )

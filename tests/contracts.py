@@ -20,15 +20,20 @@ from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 from socialrl.capabilities import (
+    CounterfactualLearning,
+    CounterfactualOutcomes,
+    Discounting,
     EndOfRunTables,
     InitialValues,
     LearnedModel,
     ModelInitialised,
+    MultiPeriodLearning,
     PolicyReport,
     RepeatedGames,
     StabilityTracking,
     TabularValues,
     TextRendering,
+    TurnTaking,
 )
 from socialrl.contract import MultiAgentModel, RoleSpec, RoleStep
 from socialrl.envs import MultiAgentEnv, ParallelEnv, SingleAgentEnv
@@ -220,6 +225,33 @@ class ModelContract:
         text = model.render_text()
         assert isinstance(text, str) and text.strip()
 
+    def test_turn_taking_says_who_moved(self) -> None:
+        model = self.declared(TurnTaking)
+        self.played(model)
+        for role, spec in model.roles.items():
+            moved = model.moved(role)
+            assert moved.shape == (spec.n_agents,) and moved.dtype == bool
+            assert moved.any() and not moved.all(), "in turns some move and some wait"
+            assert not (moved & ~model.active(role)).any(), "only playing agents move"
+
+    def test_counterfactual_outcomes_fit_the_role(self) -> None:
+        model = self.declared(CounterfactualOutcomes)
+        actions = _random_actions(model, np.random.default_rng(5))
+        for role, batch in actions.items():
+            model.set_actions(role, batch)
+        model.step()
+        for role, spec in model.roles.items():
+            try:
+                rewards, next_obs = model.counterfactual_outcomes(role)
+            except ValueError as refused:  # allowed: not defined for these parameters
+                assert "\n" not in str(refused)
+                pytest.skip(f"no counterfactuals here: {refused}")
+            assert rewards.shape == (spec.n_agents, spec.n_actions)
+            assert next_obs.shape[:2] == (spec.n_agents, spec.n_actions)
+            assert np.isfinite(rewards).all()
+            played = rewards[np.arange(spec.n_agents), actions[role]]  # what really happened
+            np.testing.assert_allclose(played, model.outcome(role).reward)
+
 
 class LearnerContract:
     """Subclass and define ``make`` (a fresh learner) and ``spaces`` (obs, action space)."""
@@ -343,6 +375,25 @@ class LearnerContract:
         assert isinstance(table, pd.DataFrame)
         assert {"state", "action"} <= set(table.columns)
         assert not table.duplicated(["state", "action"]).any()
+
+    def test_discount_is_a_factor(self) -> None:
+        learner = self.declared(Discounting)
+        assert 0.0 <= learner.discount() <= 1.0
+
+    def test_learn_over_one_period_changes_only_movers(self) -> None:
+        learner = self.declared(MultiPeriodLearning)
+        obs, actions, rewards, next_obs, terminated = self.batch(np.random.default_rng(3))
+        before = {k: np.array(v, copy=True) for k, v in learner.state_dict().items()}
+        nobody = np.zeros(self.n_agents, dtype=bool)
+        periods = np.full(self.n_agents, 2)
+        learner.learn_over(obs, actions, rewards, next_obs, periods, terminated, nobody)
+        for key, value in learner.state_dict().items():
+            np.testing.assert_array_equal(value, before[key], err_msg=key)
+        learner.learn_over(obs, actions, rewards, next_obs, periods, terminated)
+
+    def test_counterfactual_learning_is_declared_honestly(self) -> None:
+        learner = self.declared(CounterfactualLearning)
+        assert isinstance(learner.wants_counterfactuals(), bool)
 
     def test_init_from_model_takes_the_proposed_values_or_keeps_its_own(self) -> None:
         learner = self.bound()

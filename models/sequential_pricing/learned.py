@@ -6,7 +6,8 @@ alternately. The state of that play — both prices and whose turn it is — tak
 ``2 m²`` values, so within ``2 m²`` periods every market is on a cycle, and one more pass of
 at most ``2 m²`` periods measures it. A cycle whose prices never change is a *focal price*;
 any other is a price *cycle* (Edgeworth cycles — undercutting step by step, then a jump back
-up — among them). Profits are averaged over the cycle's periods, all markets at once.
+up — among them); a policy that is not deterministic (a random one) reaches ``none``.
+Profits are averaged over the cycle's periods, all markets at once.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def greedy_cycle(
 
     Returns:
         ``(pairs int64[L, M, 2], length int64[M])``: market ``k``'s cycle is the price pairs
-        after each of its ``length[k]`` periods, ``pairs[:length[k], k]``.
+        after each of its ``length[k]`` periods, ``pairs[:length[k], k]``; 0 where play did
+        not return to its start (only a policy that is not deterministic can fail to).
 
     """
     prices, seat = price_index.copy(), first
@@ -63,8 +65,9 @@ def greedy_cycle(
 
 def learned_outcomes(model: SequentialPricingModel, play: Play) -> dict[str, pd.DataFrame]:
     """The ``markets`` table: each market's greedy cycle, its profits and its kind."""
-    pairs, length = greedy_cycle(model.price_index, model.mover(), play, model.n_prices)
+    pairs, found = greedy_cycle(model.price_index, model.mover(), play, model.n_prices)
     L, M = pairs.shape[0], model.n_markets
+    length = np.where(found > 0, found, L)  # no cycle: averages over the whole window
     on = (np.arange(L)[:, None] < length[None, :])[..., None]  # [L, M, 1]
     price = model.prices_grid[pairs]
     mean_price = (price * on).sum(0) / length[:, None]  # [M, 2]
@@ -84,7 +87,7 @@ def learned_outcomes(model: SequentialPricingModel, play: Play) -> dict[str, pd.
                 "price_mean": mean_price.ravel(),
                 "profit_mean": mean_profit.ravel(),
                 "delta": two(gain, 2),
-                "outcome": two(np.where(focal, "focal", "cycle"), 2),
+                "outcome": two(np.where(found == 0, "none", np.where(focal, "focal", "cycle")), 2),
                 "cycle_periods": two(length, 2),
                 "price_low": two(lowest, 2),
                 "price_high": two(highest, 2),

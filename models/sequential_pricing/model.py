@@ -22,7 +22,10 @@ Rewards:
     the two periods between (:mod:`socialrl.turns`): Klein's update.
 
 Episode End:
-    Never: the game is infinitely repeated and learners discount.
+    Never, by default: the game is infinitely repeated and learners discount. With
+    ``max_episode_steps`` every market's episode is truncated after that many periods (for
+    the single-agent and PettingZoo views); an autoreset market restarts from new random
+    prices.
 
 Arguments:
     See :class:`SequentialPricingModel`.
@@ -58,6 +61,10 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         n_firms: Firms per market; must be 2 (Klein's alternating duopoly).
         k: Grid steps ``≥ 2``: prices ``{0, 1/k, …, 1}`` (Klein: 6, also 12, 24, 48, 100).
         cost: Marginal cost ``c ∈ [0, 1)`` (Klein: 0).
+        max_episode_steps: Periods after which every market's episode is truncated (None: the
+            game never ends).
+        autoreset: A truncated market restarts within the step; with False it stays
+            finished (see :mod:`socialrl.contract`).
         rng: Seed or ``numpy.random.Generator``; the model's only source of randomness (the
             first prices).
 
@@ -74,6 +81,8 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         n_firms: int = 2,
         k: int = 6,
         cost: float = 0.0,
+        max_episode_steps: int | None = None,
+        autoreset: bool = True,
         rng: Any = None,
     ) -> None:
         super().__init__(rng=rng)
@@ -84,6 +93,16 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
                 f"n_firms must be 2: sequential pricing alternates two firms (Klein 2021), got "
                 f"{n_firms!r}; for more firms use the simultaneous 'pricing' model"
             )
+        if max_episode_steps is not None and (
+            isinstance(max_episode_steps, bool)
+            or int(max_episode_steps) != max_episode_steps
+            or max_episode_steps < 1
+        ):
+            raise ValueError(
+                f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r}"
+            )
+        self.max_episode_steps = max_episode_steps
+        self.autoreset = bool(autoreset)
         self.market = KleinMarket(k, float(cost))
         self.prices_grid = self.market.prices
         self.payoffs = self.market.payoffs
@@ -92,12 +111,13 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         self.price_index = self.rng.integers(0, self.n_prices, size=(M, 2))  # current prices
         self.period = 0  # periods played; firm ``period % 2`` moves next
         self._sessions_active = np.ones(M, dtype=bool)
+        self._episode_active = np.ones(M, dtype=bool)
+        self.episode_steps = np.zeros(M, dtype=np.int64)
         self.ended_at = np.full(M, -1, dtype=np.int64)
         self._moved = np.zeros(2 * M, dtype=bool)
         self._last_profits = np.zeros(2 * M)
         self._never = np.zeros(2 * M, dtype=bool)
         self._never.flags.writeable = False
-        self.autoreset = True
         self.firms = [Firm(self, 2 * m + i, m, i) for m in range(M) for i in range(2)]
         space = gym.spaces.Discrete(self.n_prices)
         self.declare_role(ROLE, self.firms, space, space)
@@ -114,9 +134,9 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         return np.ascontiguousarray(price_index[:, ::-1]).ravel()
 
     def active(self, role: str = ROLE) -> np.ndarray:
-        """Firms whose market still runs."""
+        """Firms whose market still runs (not converged, and inside an episode)."""
         self._check_role(role)
-        return np.repeat(self._sessions_active, 2)
+        return np.repeat(self._sessions_active & self._episode_active, 2)
 
     def mover(self) -> int:
         """The seat that moves in the next period."""
@@ -131,7 +151,7 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         """One period: the mover of each running market sets its price; both firms earn."""
         M = self.n_markets
         seat = self.mover()
-        playing = self._sessions_active
+        playing = self._sessions_active & self._episode_active
         chosen = self._actions.reshape(M, 2)[:, seat]
         self.price_index[playing, seat] = chosen[playing]
         profits = self.profits_of(self.price_index)
@@ -140,8 +160,22 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         moved[:, seat] = playing
         self._moved = moved.ravel()
         self._last_profits = profits.ravel()
-        obs = self._as_observation(self.price_index)
-        self._outcome = RoleStep(obs, self._last_profits, self._never, self._never, obs)
+        next_obs = obs = self._as_observation(self.price_index)
+        truncated = self._never
+        if self.max_episode_steps is not None:
+            self.episode_steps += playing
+            ended = playing & (self.episode_steps >= self.max_episode_steps)
+            if ended.any():
+                truncated = np.repeat(ended, 2)
+                if self.autoreset:  # new random prices, a new episode
+                    self.price_index[ended] = self.rng.integers(
+                        0, self.n_prices, size=(int(ended.sum()), 2)
+                    )
+                    self.episode_steps[ended] = 0
+                    obs = self._as_observation(self.price_index)
+                else:
+                    self._episode_active &= ~ended
+        self._outcome = RoleStep(obs, self._last_profits, self._never, truncated, next_obs)
         self.period += 1
 
     def profits_of(self, price_index: np.ndarray) -> np.ndarray:

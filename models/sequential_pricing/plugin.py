@@ -1,4 +1,4 @@
-"""The sequential-pricing market, as the engine and the app know it (see :mod:`socialrl.plugins`)."""
+"""The sequential-pricing market, as the engine and the app know it (:mod:`socialrl.plugins`)."""
 
 from socialrl.plugins import ModelPlugin
 
@@ -6,8 +6,7 @@ PLUGIN = ModelPlugin(
     name="sequential_pricing",
     model="socialrl_models.sequential_pricing.model:SequentialPricingModel",
     description=(
-        "Klein (2021): two Q-learning firms that reprice in turn; focal prices and Edgeworth "
-        "cycles"
+        "Klein (2021): two Q-learning firms that reprice in turn; focal prices and Edgeworth cycles"
     ),
     summary="socialrl_models.sequential_pricing.summary:study_summary",
     # Each market is an independent session (its own firms and learners): the unit.

@@ -35,6 +35,7 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
         periods=("cycle_periods", "first"),
         converged=("converged", "first"),
     )
+    rows["cycling_periods"] = rows["periods"].where(~rows["focal"])
     groups = rows.groupby(by, dropna=False) if by else rows.groupby(lambda _: "all")
     out = groups.agg(
         markets=("delta", "size"),
@@ -42,16 +43,12 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
         delta_mean=("delta", "mean"),
         delta_sd=("delta", "std"),
         price_mean=("price", "mean"),
+        cycle_periods_mean=("cycling_periods", "mean"),
         converged_share=("converged", "mean"),
     ).reset_index()
-    out["delta_se"] = (out["delta_sd"] / np.sqrt(out["markets"])).to_numpy()
-    cycling = rows[~rows["focal"]]
-    lengths = (
-        cycling.groupby(by, dropna=False)["periods"].mean()
-        if by
-        else pd.Series([cycling["periods"].mean()], index=["all"])
-    )
-    out["cycle_periods_mean"] = lengths.reindex(out[by] if by else ["all"]).to_numpy()
+    out.insert(5, "delta_se", (out["delta_sd"] / np.sqrt(out["markets"])).to_numpy())
+    if not results.spec.run.stop_when_stable:  # fixed-length runs (Klein's): nothing to count
+        out = out.drop(columns="converged_share")
     if not by:
         out = out.drop(columns="index")
     return {"outcomes": out}

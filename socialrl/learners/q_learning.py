@@ -365,8 +365,10 @@ class QLearning(Checkpointing):
         terminated: np.ndarray,
         mask: np.ndarray | None = None,
     ) -> None:
-        """The semi-Markov update of transitions spanning ``periods`` periods (see
-        :mod:`socialrl.turns`): ``Q(s,a) += α [R + γ^τ max Q(s′,·) − Q(s,a)]``.
+        """The semi-Markov update of transitions spanning ``periods`` periods.
+
+        ``Q(s,a) += α [R + γ^τ max Q(s′,·) − Q(s,a)]``, where agents move in turn
+        (:mod:`socialrl.turns`).
 
         Args:
             obs: States where the agents moved, ``int64[n]``.

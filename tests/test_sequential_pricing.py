@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+import pandas as pd
 import pytest
 from socialrl_models.sequential_pricing import (
     KleinMarket,
@@ -20,6 +21,7 @@ from socialrl_models.sequential_pricing import (
     profits,
     static_equilibria,
 )
+from socialrl_models.sequential_pricing.final_tables import learned_outcomes
 from socialrl_models.sequential_pricing.learned import greedy_cycle
 
 from socialrl import simulate
@@ -162,18 +164,70 @@ def test_greedy_cycle_focal_price_and_edgeworth_cycle() -> None:
     def match(prices: np.ndarray, seat: int) -> np.ndarray:  # match the rival, at least 3/6
         return np.maximum(prices[:, 1 - seat], 3)
 
-    pairs, length = greedy_cycle(np.array([[5, 0]]), 0, match, m)
+    pairs, length, _, _ = greedy_cycle(np.array([[5, 0]]), 0, match, m)
     assert length.tolist() == [2] and (pairs[:2, 0] == 3).all()
 
     def edgeworth(prices: np.ndarray, seat: int) -> np.ndarray:  # undercut by one, reset at 1
         rival = prices[:, 1 - seat]
         return np.where(rival <= 1, 5, rival - 1)
 
-    pairs, length = greedy_cycle(np.array([[5, 5]]), 0, edgeworth, m)
+    pairs, length, _, _ = greedy_cycle(np.array([[5, 5]]), 0, edgeworth, m)
     cycle = pairs[: length[0], 0]
     # [4,5] [4,3] [2,3] [2,1] [5,1] [5,4] [3,4] [3,2] [1,2] [1,5] and again [4,5], firm 1 next.
     assert length[0] == 10
     assert cycle.min() == 1 and cycle.max() == 5
+
+
+class _Scripted:
+    """Greedy replies ``σ_i(rival price)`` given as a table, for the measures' known answers."""
+
+    def __init__(self, replies: list[list[int]]) -> None:
+        self.replies = np.array(replies)  # [seat, rival price]
+
+    def __call__(self, prices: np.ndarray, seat: int) -> np.ndarray:
+        return self.replies[seat][prices[:, 1 - seat]]
+
+
+def _final(play: _Scripted, start: list[int], delta: float = 0.95) -> dict[str, pd.DataFrame]:
+    model = SequentialPricingModel(n_markets=1, k=6, rng=0)
+    model.price_index[:] = [start]
+    return learned_outcomes(model, play, delta)
+
+
+def test_a_focal_price_held_by_a_price_war_threat_is_a_nash_equilibrium() -> None:
+    """Keep 3/6 if the rival does; anything else: go to 0 (a grim war at zero profit).
+
+    Against it, undercutting to 2/6 earns 2/6 · 4/6 = 0.222 once and then 0 for ever, while
+    keeping 3/6 earns 0.125 each period: 0.125 (1 + δ) / (1 − δ²) = 2.5 at δ 0.95. So 3/6 is
+    the best reply on the path; off the path (rival at 0) every price earns 0.
+    """
+    grim = [0, 0, 0, 3, 0, 0, 0]  # reply to each rival price
+    tables = _final(_Scripted([grim, grim]), [3, 3])
+    market = tables["markets"].iloc[0]
+    assert market["outcome"] == "focal" and market["price_mean"] == 0.5
+    assert market["delta"] == pytest.approx(1.0)
+    assert bool(market["nash_on_path"])
+    # The forced undercut: firm 0 to 2/6 (its static best reply to 3/6), firm 1 answers 0.
+    impulse = tables["impulse"].pivot(index="tau", columns="firm", values="price")
+    assert impulse.loc[1, 0] == pytest.approx(2 / 6) and impulse.loc[2, 1] == 0.0
+    assert market["punishment_depth"] == pytest.approx(0.5)  # from 3/6 down to 0
+    assert market["punishment_length"] == -1  # the war never ends: no return to the cycle
+    stay = 0.125 / (1 - 0.95)
+    deviate = (2 / 6) * (4 / 6)  # then 0 for ever
+    assert market["deviation_gain_pct"] == pytest.approx(100 * (deviate - stay) / stay)
+
+
+def test_a_focal_price_without_punishment_is_not_an_equilibrium() -> None:
+    """Keep 3/6 whatever the rival does: undercutting to 2/6 pays for ever."""
+    stubborn = [3, 3, 3, 3, 3, 3, 3]
+    tables = _final(_Scripted([stubborn, stubborn]), [3, 3])
+    market = tables["markets"].iloc[0]
+    assert market["outcome"] == "focal" and not bool(market["nash_on_path"])
+    assert market["deviation_gain_pct"] > 0 and market["punishment_depth"] == 0.0
+    # τ 1 the undercut, τ 2 firm 1 stays at 3/6, τ 3 firm 0 is back at 3/6: the cycle again.
+    assert market["punishment_length"] == 2
+    gains = tables["equilibrium"]["gain_on_path_pct"]
+    assert (gains > 0).all()
 
 
 def test_learners_reach_supra_competitive_outcomes() -> None:

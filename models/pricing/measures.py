@@ -12,8 +12,8 @@ optimality equation::
 
     Q*_i(s, a) = π_i(a, σ₋ᵢ(s)) + δ max_a' Q*_i(s'(s, a), a')
 
-(value iteration; ``δ < 1`` makes it a contraction), and the value of its own greedy strategy
-σ_i solves ``V_i(s) = π_i(σ(s)) + δ V_i(s'(s, σ_i(s)))``. σ_i is a best response in ``s`` when
+(value iteration in :mod:`socialrl.best_response`; ``δ < 1`` makes it a contraction), and
+the value of its own greedy strategy σ_i solves ``V_i(s) = π_i(σ(s)) + δ V_i(s'(s, σ_i(s)))``. σ_i is a best response in ``s`` when
 ``Q*_i(s, σ_i(s)) = max_a Q*_i(s, a)``. Histories are numbered as firm 0 sees them (its
 :func:`~socialrl_models.pricing.states.state_weights`): digit ``lag · n + j`` is firm ``j``'s
 price ``lag`` periods ago, so the next history is the joint action's number plus the older
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialrl.best_response import judge
+
 __all__ = [
     "BestResponses",
     "best_responses",
@@ -37,11 +39,6 @@ __all__ = [
     "punishment",
     "responses",
 ]
-
-#: Value iteration stops once no value moves by more than this share of the largest one.
-TOLERANCE = 1e-12
-#: A greedy action is a best response when its value is within this share of the best one.
-OPTIMAL = 1e-9
 
 
 def histories(n: int, m: int, k: int) -> np.ndarray:
@@ -76,35 +73,6 @@ def responses(
     return payoffs[seat][joint], joint + (older * m**n)[None, :, None]
 
 
-def optimal_values(rewards: np.ndarray, following: np.ndarray, delta: float) -> np.ndarray:
-    """``Q*[M, S, m]`` by value iteration on ``Q = r + δ max Q(s', ·)`` (see the module doc)."""
-    M, S, m = rewards.shape
-    flat = following.reshape(M, S * m)
-    v = rewards.max(axis=2)
-    scale = max(float(np.abs(rewards).max()), 1e-300) / (1.0 - delta)
-    while True:
-        q = rewards + delta * np.take_along_axis(v, flat, axis=1).reshape(M, S, m)
-        v_new = q.max(axis=2)
-        if np.abs(v_new - v).max() <= TOLERANCE * scale:
-            return q
-        v = v_new
-
-
-def policy_values(
-    rewards: np.ndarray, following: np.ndarray, policy: np.ndarray, delta: float
-) -> np.ndarray:
-    """``V_σ[M, S]``: the discounted profit of following ``policy`` ``int64[M, S]`` forever."""
-    r = np.take_along_axis(rewards, policy[..., None], axis=2)[..., 0]
-    nxt = np.take_along_axis(following, policy[..., None], axis=2)[..., 0]
-    v = r.copy()
-    scale = max(float(np.abs(r).max()), 1e-300) / (1.0 - delta)
-    while True:
-        v_new = r + delta * np.take_along_axis(v, nxt, axis=1)
-        if np.abs(v_new - v).max() <= TOLERANCE * scale:
-            return v_new
-        v = v_new
-
-
 @dataclass(frozen=True)
 class BestResponses:
     """Firm-by-firm best-response analysis of learned strategies, ``[M, n]`` or ``[M, n, S]``.
@@ -129,13 +97,9 @@ def best_responses(
     value, best, optimal = (np.empty((M, n, S)) for _ in range(3))
     for seat in range(n):
         rewards, following = responses(payoffs, strategies, seat, m, k)
-        q = optimal_values(rewards, following, delta)
-        v_star = q.max(axis=2)
-        mine = strategies[:, :, seat]
-        q_mine = np.take_along_axis(q, mine[..., None], axis=2)[..., 0]
-        value[:, seat] = policy_values(rewards, following, mine, delta)
-        best[:, seat] = v_star
-        optimal[:, seat] = q_mine >= v_star - OPTIMAL * np.abs(v_star)
+        value[:, seat], best[:, seat], optimal[:, seat] = judge(
+            rewards, following, strategies[:, :, seat], delta
+        )
     return BestResponses(value=value, best_value=best, optimal=optimal.astype(bool))
 
 

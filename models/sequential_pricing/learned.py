@@ -13,23 +13,43 @@ Profits are averaged over the cycle's periods, all markets at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 
-if TYPE_CHECKING:
-    from .model import SequentialPricingModel
-
-__all__ = ["greedy_cycle", "learned_outcomes"]
+__all__ = ["Cycle", "Play", "greedy_cycle", "state_code"]
 
 #: ``(prices [M, 2], seat) → the mover's greedy price index [M]``.
 Play = Callable[[np.ndarray, int], np.ndarray]
 
 
-def greedy_cycle(
-    price_index: np.ndarray, first: int, play: Play, m: int
-) -> tuple[np.ndarray, np.ndarray]:
+class Cycle(NamedTuple):
+    """Each market's greedy cycle: ``pairs[t, k]`` the prices after period ``t`` of it.
+
+    Attributes:
+        pairs: ``int64[L, M, 2]``; market ``k``'s cycle is ``pairs[:length[k], k]``.
+        length: ``int64[M]``, periods (0 where play never returned to its start).
+        start: The prices the cycle starts from, ``int64[M, 2]``.
+        first: The seat that moves in the cycle's first period.
+
+    """
+
+    pairs: np.ndarray
+    length: np.ndarray
+    start: np.ndarray
+    first: int
+
+    def mover(self, t: int) -> int:
+        """The seat that moves in period ``t`` of the cycle."""
+        return (self.first + t) % 2
+
+
+def state_code(pairs: np.ndarray, next_seat: np.ndarray, m: int) -> np.ndarray:
+    """``(p₀ · m + p₁) · 2 + next mover``: a number for a state of alternating play."""
+    return (pairs[..., 0] * m + pairs[..., 1]) * 2 + next_seat
+
+
+def greedy_cycle(price_index: np.ndarray, first: int, play: Play, m: int) -> Cycle:
     """The price pairs of each market's greedy cycle under alternating moves.
 
     Args:
@@ -39,9 +59,9 @@ def greedy_cycle(
         m: Prices on the grid.
 
     Returns:
-        ``(pairs int64[L, M, 2], length int64[M])``: market ``k``'s cycle is the price pairs
-        after each of its ``length[k]`` periods, ``pairs[:length[k], k]``; 0 where play did
-        not return to its start (only a policy that is not deterministic can fail to).
+        The :class:`Cycle`: market ``k``'s cycle is the price pairs after each of its
+        ``length[k]`` periods; ``length`` is 0 where play did not return to its start (only
+        a policy that is not deterministic can fail to).
 
     """
     prices, seat = price_index.copy(), first
@@ -60,42 +80,4 @@ def greedy_cycle(
         length[back] = t
         if (length > 0).all():
             break
-    return np.stack(pairs), length
-
-
-def learned_outcomes(model: SequentialPricingModel, play: Play) -> dict[str, pd.DataFrame]:
-    """The ``markets`` table: each market's greedy cycle, its profits and its kind."""
-    pairs, found = greedy_cycle(model.price_index, model.mover(), play, model.n_prices)
-    L, M = pairs.shape[0], model.n_markets
-    length = np.where(found > 0, found, L)  # no cycle: averages over the whole window
-    on = (np.arange(L)[:, None] < length[None, :])[..., None]  # [L, M, 1]
-    price = model.prices_grid[pairs]
-    mean_price = (price * on).sum(0) / length[:, None]  # [M, 2]
-    mean_profit = (model.profits_of(pairs) * on).sum(0) / length[:, None]
-    first = price[0]  # [M, 2]
-    focal = ((price == first[None]) | ~on).all(axis=(0, 2))
-    lowest = np.where(on, price, np.inf).min(axis=(0, 2))
-    highest = np.where(on, price, -np.inf).max(axis=(0, 2))
-    nash, monopoly = model.market.profit_nash, model.market.profit_monopoly
-    gain = (mean_profit.sum(1) - 2 * nash) / (2 * monopoly - 2 * nash)
-    two = np.repeat
-    return {
-        "markets": pd.DataFrame(
-            {
-                "market": two(np.arange(M), 2),
-                "firm": np.tile(np.arange(2), M),
-                "price_mean": mean_price.ravel(),
-                "profit_mean": mean_profit.ravel(),
-                "delta": two(gain, 2),
-                "outcome": two(np.where(found == 0, "none", np.where(focal, "focal", "cycle")), 2),
-                "cycle_periods": two(length, 2),
-                "price_low": two(lowest, 2),
-                "price_high": two(highest, 2),
-                "converged": two(model.ended_at >= 0, 2),
-                "converged_at": two(model.ended_at, 2),
-                "p_monopoly": model.market.p_monopoly,
-                "profit_nash": nash,
-                "profit_monopoly": monopoly,
-            }
-        )
-    }
+    return Cycle(np.stack(pairs), length, start, start_seat)

@@ -41,11 +41,12 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from socialrl.capabilities import Discounting
 from socialrl.contract import RoleStep
 from socialrl.single_role import SingleRole
 
 from .agents import Firm
-from .learned import learned_outcomes
+from .final_tables import learned_outcomes
 from .theory import KleinMarket
 
 __all__ = ["SequentialPricingModel"]
@@ -61,6 +62,8 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         n_firms: Firms per market; must be 2 (Klein's alternating duopoly).
         k: Grid steps ``≥ 2``: prices ``{0, 1/k, …, 1}`` (Klein: 6, also 12, 24, 48, 100).
         cost: Marginal cost ``c ∈ [0, 1)`` (Klein: 0).
+        deviation_periods: Moves ``L ≥ 1`` of firm 0's forced deviation in the end-of-run
+            ``impulse`` table and the punishment and deviation measures (:mod:`.measures`).
         max_episode_steps: Periods after which every market's episode is truncated (None: the
             game never ends).
         autoreset: A truncated market restarts within the step; with False it stays
@@ -81,6 +84,7 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         n_firms: int = 2,
         k: int = 6,
         cost: float = 0.0,
+        deviation_periods: int = 1,
         max_episode_steps: int | None = None,
         autoreset: bool = True,
         rng: Any = None,
@@ -101,6 +105,13 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
             raise ValueError(
                 f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r}"
             )
+        if (
+            isinstance(deviation_periods, bool)
+            or int(deviation_periods) != deviation_periods
+            or deviation_periods < 1
+        ):
+            raise ValueError(f"deviation_periods must be an integer ≥ 1, got {deviation_periods!r}")
+        self.deviation_periods = int(deviation_periods)
         self.max_episode_steps = max_episode_steps
         self.autoreset = bool(autoreset)
         self.market = KleinMarket(k, float(cost))
@@ -231,14 +242,20 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
             "playing": self.active(role),
         }
 
-    def final_tables(self, population: Any) -> dict[str, pd.DataFrame]:
-        """What the firms learned: each market's greedy outcome (see :mod:`.learned`).
+    def final_tables(self, population: Any, horizon: int = 25) -> dict[str, pd.DataFrame]:
+        """What the firms learned, and how a regulator would judge it (:mod:`.final_tables`).
 
         ``markets``: one row per market and firm — the mean price and profit on the cycle
         that alternating greedy play reaches from the final prices, the profit gain, the
         cycle's length in periods and its kind (``focal``: one price pair for ever;
-        ``cycle``: prices that keep moving, Edgeworth cycles among them).
+        ``cycle``: prices that keep moving, Edgeworth cycles among them), whether the
+        strategies are a Nash equilibrium on the path and subgame perfect, the punishment
+        and the gain of a forced deviation; ``impulse`` (that deviation's path) and
+        ``equilibrium`` (each firm's value against its best response). Profits are
+        discounted with the learners' own γ (:class:`~socialrl.capabilities.Discounting`;
+        Klein's 0.95 where the learners state none, or differ).
         """
+        delta = _common_discount(population, ROLE)
         greedy = population.greedy_policy(ROLE)
 
         def play(price_index: np.ndarray, seat: int) -> np.ndarray:
@@ -246,10 +263,20 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
             acts = np.asarray(greedy(self._as_observation(price_index)), dtype=np.int64)
             return acts.reshape(self.n_markets, 2)[:, seat]
 
-        return learned_outcomes(self, play)
+        return learned_outcomes(self, play, delta, horizon)
 
     def render_text(self) -> str:
         """Each market's current prices, one line per market (at most 20)."""
         return "\n".join(
             f"market {k}: {a:.3f} {b:.3f}" for k, (a, b) in enumerate(self.prices()[:20])
         )
+
+
+def _common_discount(population: Any, role: str) -> float:
+    """The discount factor the role's learners share (0.95 if none or several)."""
+    found = {
+        learner.discount()
+        for _name, of, learner, _slots in population.bound_groups
+        if of == role and isinstance(learner, Discounting)
+    }
+    return found.pop() if len(found) == 1 else 0.95

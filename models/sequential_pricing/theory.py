@@ -66,6 +66,7 @@ class KleinMarket:
         prices: The grid, ``float64[k + 1]``.
         payoffs: ``π[a, b]``: a firm's profit at price index ``a`` against its rival at ``b``.
         p_monopoly: The joint-profit-maximising price on the grid.
+        p_nash: The price of the most profitable static equilibrium on the grid.
         profit_monopoly: Each firm's profit when both charge it.
         profit_nash: The largest profit a firm earns in a static Nash equilibrium on the grid.
 
@@ -102,6 +103,13 @@ class KleinMarket:
         """Each firm's half of the joint-profit maximum."""
         p = self.p_monopoly
         return (p - self.cost) * (1.0 - p) / 2.0
+
+    @property
+    def p_nash(self) -> float:
+        """The mean price of the most profitable static pure Nash equilibrium on the grid."""
+        eq = static_equilibria(self.prices, self.cost)
+        best = eq[np.argmax(self.payoffs[eq[:, 0], eq[:, 1]])]
+        return float(self.prices[best].mean())
 
     @property
     def profit_nash(self) -> float:

@@ -1,0 +1,98 @@
+"""Best responses to fixed strategies: is what the agents learned an equilibrium.
+
+Calvano et al. (2020, Table 1) ask of converged pricing algorithms whether their strategies
+form a Nash equilibrium of the repeated game: holding the rivals' learned (greedy) strategies
+fixed, could a firm do better? With the rivals fixed and the game deterministic, an agent
+faces a deterministic Markov decision problem over the game's states: reward ``r(s, a)`` and
+next state ``s'(s, a)`` for each of its actions. Its best-response values solve the Bellman
+optimality equation::
+
+    Q*(s, a) = r(s, a) + δ max_a' Q*(s'(s, a), a')
+
+(value iteration; a contraction for ``δ < 1``), and the value of its own strategy σ solves
+``V_σ(s) = r(s, σ(s)) + δ V_σ(s'(s, σ(s)))``. σ is a best response in ``s`` when
+``Q*(s, σ(s)) = max_a Q*(s, a)``. Each market model builds ``r`` and ``s'`` from its own
+rules (the pricing market over price histories, the auction over revealed bids, alternating
+firms over the rival's price, with ``δ²`` per move) and judges its agents with
+:func:`judge`; everything is vectorised over sessions, ``[M, S, A]`` arrays.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["OPTIMAL", "TOLERANCE", "Judgement", "judge", "optimal_values", "policy_values"]
+
+#: Value iteration stops once no value moves by more than this share of the largest one.
+TOLERANCE = 1e-12
+#: A greedy action is a best response when its value is within this share of the best one.
+OPTIMAL = 1e-9
+
+
+def optimal_values(rewards: np.ndarray, following: np.ndarray, delta: float) -> np.ndarray:
+    """``Q*[M, S, A]`` by value iteration on ``Q = r + δ max Q(s', ·)``.
+
+    Args:
+        rewards: ``r(s, a)``, ``float64[M, S, A]``.
+        following: ``s'(s, a)``, ``int64[M, S, A]`` (states of the same session).
+        delta: Discount factor in ``[0, 1)``.
+
+    """
+    if not 0.0 <= delta < 1.0:
+        raise ValueError(f"best responses need a discount factor in [0, 1), got {delta}")
+    M, S, A = rewards.shape
+    flat = following.reshape(M, S * A)
+    v = rewards.max(axis=2)
+    scale = max(float(np.abs(rewards).max()), 1e-300) / (1.0 - delta)
+    while True:
+        q = rewards + delta * np.take_along_axis(v, flat, axis=1).reshape(M, S, A)
+        v_new = q.max(axis=2)
+        if np.abs(v_new - v).max() <= TOLERANCE * scale:
+            return q
+        v = v_new
+
+
+def policy_values(
+    rewards: np.ndarray, following: np.ndarray, policy: np.ndarray, delta: float
+) -> np.ndarray:
+    """``V_σ[M, S]``: the discounted reward of following ``policy`` ``int64[M, S]`` forever."""
+    r = np.take_along_axis(rewards, policy[..., None], axis=2)[..., 0]
+    nxt = np.take_along_axis(following, policy[..., None], axis=2)[..., 0]
+    v = r.copy()
+    scale = max(float(np.abs(r).max()), 1e-300) / (1.0 - delta)
+    while True:
+        v_new = r + delta * np.take_along_axis(v, nxt, axis=1)
+        if np.abs(v_new - v).max() <= TOLERANCE * scale:
+            return v_new
+        v = v_new
+
+
+class Judgement(NamedTuple):
+    """One agent's strategy against the others', in every state, ``[M, S]``.
+
+    Attributes:
+        value: ``V_σ``: what its own strategy earns from each state.
+        best_value: ``V* = max_a Q*``: what a best response would earn.
+        optimal: Whether σ is a best response in each state.
+
+    """
+
+    value: np.ndarray
+    best_value: np.ndarray
+    optimal: np.ndarray
+
+
+def judge(
+    rewards: np.ndarray, following: np.ndarray, policy: np.ndarray, delta: float
+) -> Judgement:
+    """Solve the agent's problem against fixed rivals and compare its own strategy with it."""
+    q = optimal_values(rewards, following, delta)
+    best = q.max(axis=2)
+    mine = np.take_along_axis(q, policy[..., None], axis=2)[..., 0]
+    return Judgement(
+        value=policy_values(rewards, following, policy, delta),
+        best_value=best,
+        optimal=mine >= best - OPTIMAL * np.abs(best),
+    )

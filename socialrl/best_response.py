@@ -19,11 +19,21 @@ firms over the rival's price, with ``δ²`` per move) and judges its agents with
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["OPTIMAL", "TOLERANCE", "Judgement", "judge", "optimal_values", "policy_values"]
+from socialrl.capabilities import Discounting
+
+__all__ = [
+    "OPTIMAL",
+    "TOLERANCE",
+    "Judgement",
+    "common_discount",
+    "judge",
+    "optimal_values",
+    "policy_values",
+]
 
 #: Value iteration stops once no value moves by more than this share of the largest one.
 TOLERANCE = 1e-12
@@ -96,3 +106,24 @@ def judge(
         best_value=best,
         optimal=mine >= best - OPTIMAL * np.abs(best),
     )
+
+
+def common_discount(population: Any, role: str, default: float = 0.95) -> float:
+    """The discount factor the role's learners value the future with.
+
+    A model judges its agents with their own γ (:class:`~socialrl.capabilities.Discounting`),
+    so sweeping ``population.<role>.gamma`` moves the analysis with it; ``default`` (Calvano's
+    and Klein's 0.95) where no learner states one or the learners differ.
+
+    Args:
+        population: The run's population (its ``bound_groups``).
+        role: The role whose learners count.
+        default: The factor used where the learners give none, or several.
+
+    """
+    found = {
+        learner.discount()
+        for _name, of, learner, _slots in population.bound_groups
+        if of == role and isinstance(learner, Discounting)
+    }
+    return found.pop() if len(found) == 1 else default

@@ -254,3 +254,43 @@ def test_bidders_learn_to_shade_in_first_price_and_not_in_second_price() -> None
     first, second = _learned("first"), _learned("second")
     assert first["winning_bid"].mean() < 0.6  # far below the value 1 (and the Nash 0.89)
     assert second["winning_bid"].mean() > 0.9
+
+
+# ------------------------------------------------------------------ a regulator's measures
+def _scripted(model: AuctionModel, reply: list[int]) -> pd.DataFrame:
+    """The end-of-run tables when every bidder bids ``reply[revealed state]``."""
+    table = np.array(reply)
+
+    def play(revealed: np.ndarray) -> np.ndarray:
+        state = revealed if model.disclosure else np.zeros_like(revealed)  # as bidders see it
+        return np.repeat(table[state][:, None], model.n_bidders, axis=1)
+
+    return learned_bids(model, play, 0.95)
+
+
+def test_stateless_low_bids_are_no_equilibrium_and_outbidding_pays_once() -> None:
+    """Both bid ¼ of a common value 1: a tie earns ⅜; outbidding at ½ earns ½, no punishment."""
+    model = AuctionModel(n_markets=1, m=5, format="first")  # bids 0, ¼, ½, ¾, 1
+    tables = _scripted(model, [1])
+    market = tables["markets"].iloc[0]
+    assert market["bid"] == 0.25 and not bool(market["nash_on_path"])
+    stay = 0.375 / (1 - 0.95)
+    assert market["deviation_gain_pct"] == pytest.approx(100 * (0.5 - 0.375) / stay)
+    assert market["punishment_depth"] == 0.0 and market["punishment_length"] == 0
+    deviation = tables["impulse"].query("tau == 1 and bidder == 0")
+    assert deviation["bid"].item() == 0.5
+
+
+def test_disclosed_low_bids_held_by_a_bidding_war_are_an_equilibrium() -> None:
+    """Bid ¼ while the winning bid shown is at most ¼; after a higher one, bid the value."""
+    model = AuctionModel(n_markets=1, m=5, format="first", disclosure=True)
+    grim = [1, 1, 4, 4, 4, 1]  # states: winning bid 0, ¼, ½, ¾, 1, or nothing shown
+    tables = _scripted(model, grim)
+    market = tables["markets"].iloc[0]
+    assert bool(market["nash_on_path"]) and bool(market["subgame_perfect"])
+    stay = 0.375 / (1 - 0.95)
+    assert market["deviation_gain_pct"] == pytest.approx(100 * (0.5 - stay) / stay)
+    assert market["punishment_depth"] == pytest.approx(0.75)  # the rival goes from ¼ to 1
+    assert market["punishment_length"] == -1  # the war never ends
+    equilibrium = tables["equilibrium"]
+    assert equilibrium["value"].to_numpy() == pytest.approx([stay, stay])

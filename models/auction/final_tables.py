@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .measures import cycle_states, forced_deviation, judge_strategies
 from .theory import MAX_PROFILES, expected_payoffs, prices_paid, pure_equilibria, win_shares
 
 if TYPE_CHECKING:
@@ -62,8 +63,12 @@ def _next(model: AuctionModel, actions: np.ndarray) -> np.ndarray:
     return np.where(model.rules.bids[top] >= model.rules.reserve, top, model.n_bids)
 
 
-def learned_bids(model: AuctionModel, play: Play) -> dict[str, pd.DataFrame]:
-    """The ``markets`` table: one row per auction and bidder (see the module doc)."""
+def learned_bids(model: AuctionModel, play: Play, delta: float = 0.95) -> dict[str, pd.DataFrame]:
+    """``markets`` (one row per auction and bidder, see the module doc) and more.
+
+    ``impulse`` and ``equilibrium`` come from :mod:`.measures`, with bidders discounting at
+    ``delta``.
+    """
     profiles, length = greedy_cycle(model, play)
     L, M, n = profiles.shape
     on_cycle = (np.arange(L)[:, None] < length[None, :]).astype(np.float64)  # [L, M]
@@ -105,9 +110,20 @@ def learned_bids(model: AuctionModel, play: Play) -> dict[str, pd.DataFrame]:
     }
     for name, col in market_cols.items():
         frame[name] = np.repeat(col, n)
+    states = cycle_states(model, profiles, length)
+    judged = judge_strategies(model, play, states, delta)
+    impulse, deviation = forced_deviation(model, play, profiles, states, delta)
+    verdicts = {"nash_on_path": judged.on_path, "subgame_perfect": judged.everywhere}
+    for name, per_bidder in verdicts.items():
+        if np.isnan(per_bidder.astype(float)).any():
+            frame[name] = np.nan
+        else:
+            frame[name] = np.repeat(per_bidder.astype(bool).all(axis=1), n)
+    for name, col in deviation.items():
+        frame[name] = np.repeat(col, n)
     frame["format"] = rules.format
     frame["disclosure"] = model.disclosure
-    return {"markets": frame}
+    return {"markets": frame, "impulse": impulse, "equilibrium": judged.table}
 
 
 def _equilibrium_revenues(model: AuctionModel) -> tuple[float, float]:

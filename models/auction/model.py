@@ -47,6 +47,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from socialrl.best_response import common_discount
 from socialrl.contract import RepeatedGame, RoleStep
 from socialrl.single_role import SingleRole
 
@@ -86,6 +87,8 @@ class AuctionModel(SingleRole[Bidder], mesa.Model):
             at least it; it must not exceed every value.
         disclosure: Reveal the last winning bid to every bidder (it is then their state);
             False: stateless bidders.
+        deviation_periods: Periods ``L ≥ 1`` of bidder 0's forced deviation in the end-of-run
+            ``impulse`` table and the punishment and deviation measures (:mod:`.measures`).
         tie_break: ``"random"``: a tie goes to one of the tied bidders, drawn uniformly with
             the model's ``rng``; ``"share"``: each tied bidder gets its expected payoff.
         max_episode_steps: Periods after which every auction's episode is truncated (None:
@@ -114,12 +117,14 @@ class AuctionModel(SingleRole[Bidder], mesa.Model):
         reserve: float = 0.0,
         disclosure: bool = False,
         tie_break: str = "random",
+        deviation_periods: int = 1,
         max_episode_steps: int | None = None,
         autoreset: bool = True,
         rng: Any = None,
     ) -> None:
         super().__init__(rng=rng)
-        _check_counts(n_markets=n_markets, n_bidders=n_bidders)
+        _check_counts(n_markets=n_markets, n_bidders=n_bidders, deviation_periods=deviation_periods)
+        self.deviation_periods = int(deviation_periods)
         self.n_markets, self.n_bidders = int(n_markets), int(n_bidders)
         vals = _per_bidder(values, self.n_bidders)
         self.rules = Auction(vals, bid_grid(m, bids, float(vals.max())), format, float(reserve))
@@ -371,15 +376,19 @@ class AuctionModel(SingleRole[Bidder], mesa.Model):
         ``markets``: one row per auction and bidder — its greedy bid (averaged over the cycle
         the greedy play settles in, from a start with nothing revealed), bid ÷ value, chance
         to win, expected surplus, and the auction's winning bid, revenue, cycle length,
-        convergence and one-shot equilibrium benchmarks.
+        convergence and one-shot equilibrium benchmarks, and how a regulator would judge the
+        strategies (Nash on the path, subgame perfect, punishment and the gain of a forced
+        deviation, :mod:`.measures`), discounting with the learners' own γ; ``impulse`` and
+        ``equilibrium`` beside it.
         """
+        delta = common_discount(population, ROLE)
         greedy = population.greedy_policy(ROLE)
 
         def play(revealed: np.ndarray) -> np.ndarray:
             acts = np.asarray(greedy(self._as_observation(revealed)), dtype=np.int64)
             return acts.reshape(self.n_markets, self.n_bidders)
 
-        return learned_bids(self, play)
+        return learned_bids(self, play, delta)
 
     def render_text(self) -> str:
         """Each auction's last bids, one line per auction (at most 20)."""
@@ -401,7 +410,7 @@ def _per_bidder(value: float | Sequence[float], n: int) -> np.ndarray:
 
 
 def _check_counts(**counts: int) -> None:
-    lowest = {"n_markets": 1, "n_bidders": 2}
+    lowest = {"n_markets": 1, "n_bidders": 2, "deviation_periods": 1}
     for name, value in counts.items():
         if isinstance(value, bool) or int(value) != value or value < lowest[name]:
             raise ValueError(f"{name} must be an integer ≥ {lowest[name]}, got {value!r}")

@@ -13,8 +13,9 @@ optimality equation::
     Q*_i(s, a) = π_i(a, σ₋ᵢ(s)) + δ max_a' Q*_i(s'(s, a), a')
 
 (value iteration in :mod:`socialrl.best_response`; ``δ < 1`` makes it a contraction), and
-the value of its own greedy strategy σ_i solves ``V_i(s) = π_i(σ(s)) + δ V_i(s'(s, σ_i(s)))``. σ_i is a best response in ``s`` when
-``Q*_i(s, σ_i(s)) = max_a Q*_i(s, a)``. Histories are numbered as firm 0 sees them (its
+the value of its own greedy strategy σ_i solves ``V_i(s) = π_i(σ(s)) + δ V_i(s'(s, σ_i(s)))``.
+σ_i is a best response in ``s`` when ``Q*_i(s, σ_i(s)) = max_a Q*_i(s, a)``. Histories are
+numbered as firm 0 sees them (its
 :func:`~socialrl_models.pricing.states.state_weights`): digit ``lag · n + j`` is firm ``j``'s
 price ``lag`` periods ago, so the next history is the joint action's number plus the older
 lags shifted by ``m^n``.

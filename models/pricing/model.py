@@ -46,7 +46,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from socialrl.capabilities import Discounting
+from socialrl.best_response import common_discount
 from socialrl.contract import RepeatedGame, RoleStep
 from socialrl.single_role import SingleRole
 
@@ -507,7 +507,7 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         are discounted with the learners' own γ (:class:`~socialrl.capabilities.Discounting`;
         Calvano's 0.95 where a learner states none, or where they differ).
         """
-        delta = _common_discount(population, ROLE)
+        delta = common_discount(population, ROLE)
         play = self._greedy_play(population.greedy_policy(ROLE))
         return learned_tables(self, play, delta, horizon)
 
@@ -562,16 +562,6 @@ def _check_counts(**counts: int) -> None:
     for name, value in counts.items():
         if isinstance(value, bool) or int(value) != value or value < lowest[name]:
             raise ValueError(f"{name} must be an integer ≥ {lowest[name]}, got {value!r}")
-
-
-def _common_discount(population: Any, role: str) -> float:
-    """The discount factor the role's learners share (Calvano's 0.95 if none or several)."""
-    found = {
-        learner.discount()
-        for _name, of, learner, _slots in population.bound_groups
-        if of == role and isinstance(learner, Discounting)
-    }
-    return found.pop() if len(found) == 1 else 0.95
 
 
 class ProfitGainWarning(UserWarning):

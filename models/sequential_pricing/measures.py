@@ -196,14 +196,18 @@ def forced_deviation(
 def _back_on_cycle(
     model: SequentialPricingModel, path: np.ndarray, cycle: Cycle, last_forced: int
 ) -> np.ndarray:
-    """Periods after the last forced move until the play is back on its cycle (−1: not yet)."""
+    """Periods after the last forced move until play is back on its cycle.
+
+    0: the deviation left no trace; −1: not back within the horizon (it may have settled on
+    another cycle) — as the pricing market's ``punishment_length``.
+    """
     T = path.shape[1] - 1
     nxt = np.arange(T + 1) % 2  # after period τ, firm τ mod 2 moves (τ = 0: firm 0)
     codes = state_code(path, nxt[None, :], model.n_prices)  # [M, T + 1]
     on_cycle = _cycle_codes(model, cycle)  # [M, L]
     member = (codes[:, :, None] == on_cycle[:, None, :]).any(axis=2)
-    later = member[:, last_forced + 1 :]
-    return np.where(later.any(axis=1), later.argmax(axis=1) + 1, -1).astype(np.int64)
+    later = member[:, last_forced:]  # from the state right after the last forced move
+    return np.where(later.any(axis=1), later.argmax(axis=1), -1).astype(np.int64)
 
 
 def _cycle_codes(model: SequentialPricingModel, cycle: Cycle) -> np.ndarray:

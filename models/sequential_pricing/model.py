@@ -41,7 +41,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from socialrl.capabilities import Discounting
+from socialrl.best_response import common_discount
 from socialrl.contract import RoleStep
 from socialrl.single_role import SingleRole
 
@@ -255,7 +255,7 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         discounted with the learners' own γ (:class:`~socialrl.capabilities.Discounting`;
         Klein's 0.95 where the learners state none, or differ).
         """
-        delta = _common_discount(population, ROLE)
+        delta = common_discount(population, ROLE)
         greedy = population.greedy_policy(ROLE)
 
         def play(price_index: np.ndarray, seat: int) -> np.ndarray:
@@ -270,13 +270,3 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         return "\n".join(
             f"market {k}: {a:.3f} {b:.3f}" for k, (a, b) in enumerate(self.prices()[:20])
         )
-
-
-def _common_discount(population: Any, role: str) -> float:
-    """The discount factor the role's learners share (0.95 if none or several)."""
-    found = {
-        learner.discount()
-        for _name, of, learner, _slots in population.bound_groups
-        if of == role and isinstance(learner, Discounting)
-    }
-    return found.pop() if len(found) == 1 else 0.95

@@ -22,18 +22,54 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from socialrl.capabilities import Discounting
 
 __all__ = [
     "OPTIMAL",
+    "REGULATOR_COLUMNS",
+    "REGULATOR_GLOSSARY",
     "TOLERANCE",
     "Judgement",
     "common_discount",
     "judge",
     "optimal_values",
     "policy_values",
+    "regulator_summary",
 ]
+
+#: What a market model's ``markets`` table says of each session's learned strategies.
+REGULATOR_COLUMNS = (
+    "nash_on_path",
+    "subgame_perfect",
+    "punishment_depth",
+    "punishment_length",
+    "deviation_gain_pct",
+)
+
+#: What :func:`regulator_summary`'s columns mean (for the plugins' glossaries).
+REGULATOR_GLOSSARY = {
+    "nash_share": (
+        "share of sessions whose learned strategies are a Nash equilibrium on the path they "
+        "reach: no agent gains by any other strategy, the others' held fixed (Calvano et al. "
+        "2020, Table 1)"
+    ),
+    "spe_share": "share of sessions whose strategies are best responses in every state",
+    "deviation_gain_pct_mean": (
+        "a forced deviation's gain for the deviator, % of its discounted value without it; "
+        "mean across sessions (negative: the deviation does not pay)"
+    ),
+    "punishment_depth_mean": (
+        "how far the others move against the deviator after it (a price cut; in auctions a "
+        "bid rise), mean across sessions"
+    ),
+    "returned_share": "share of sessions back on their pre-deviation cycle within the horizon",
+    "punishment_length_mean": (
+        "periods from the end of the deviation until play is back on its cycle, mean over "
+        "the sessions that returned"
+    ),
+}
 
 #: Value iteration stops once no value moves by more than this share of the largest one.
 TOLERANCE = 1e-12
@@ -127,3 +163,35 @@ def common_discount(population: Any, role: str, default: float = 0.95) -> float:
         if of == role and isinstance(learner, Discounting)
     }
     return found.pop() if len(found) == 1 else default
+
+
+def regulator_summary(sessions: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """A competition authority's reading of a study, one row per setting in ``by``.
+
+    Args:
+        sessions: One row per session (the unit of analysis) with :data:`REGULATOR_COLUMNS`.
+        by: The swept parameters (empty: one row for the whole study).
+
+    Returns:
+        ``nash_share`` and ``spe_share`` (shares of sessions whose strategies are a Nash
+        equilibrium on their path, and everywhere), the mean ``deviation_gain_pct`` of a
+        forced deviation, the mean ``punishment_depth``, ``returned_share`` (sessions back on
+        their cycle after it) and their mean ``punishment_length``. Sessions not analysed
+        (NaN) are left out of each mean.
+
+    """
+    frame = sessions.copy()
+    frame["returned"] = (frame["punishment_length"] >= 0).astype(float)
+    frame["length_back"] = frame["punishment_length"].where(frame["punishment_length"] >= 0)
+    for verdict in ("nash_on_path", "subgame_perfect"):
+        frame[verdict] = frame[verdict].astype(float)
+    groups = frame.groupby(by, dropna=False) if by else frame.groupby(lambda _: "all")
+    out = groups.agg(
+        nash_share=("nash_on_path", "mean"),
+        spe_share=("subgame_perfect", "mean"),
+        deviation_gain_pct_mean=("deviation_gain_pct", "mean"),
+        punishment_depth_mean=("punishment_depth", "mean"),
+        returned_share=("returned", "mean"),
+        punishment_length_mean=("length_back", "mean"),
+    )
+    return out.reset_index(drop=True)

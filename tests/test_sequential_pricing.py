@@ -20,6 +20,7 @@ from socialrl_models.sequential_pricing import (
     SequentialPricingModel,
     profits,
     static_equilibria,
+    study_summary,
 )
 from socialrl_models.sequential_pricing.final_tables import learned_outcomes
 from socialrl_models.sequential_pricing.learned import greedy_cycle
@@ -278,3 +279,29 @@ def test_a_three_firm_study_is_refused_before_any_run(tmp_path: Path) -> None:
         run_study(study, out=tmp_path / "out", backend="sequential")
     assert "\n" not in str(caught.value) and "n_firms must be 2" in str(caught.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_klein_study_runs_and_summarises(tmp_path: Path) -> None:
+    from socialrl.study import load_results
+
+    study = write_toml(
+        tmp_path / "klein.toml",
+        {
+            "name": "klein",
+            "seed": 1,
+            "replications": 2,
+            "model": {"name": "sequential_pricing", "params": {"n_markets": 5}},
+            "population": [{"role": "firm", "learner": "q_learning",
+                            "params": {"alpha": 0.3, "epsilon": {"kind": "exponential",
+                                                                 "beta": 1e-3}}}],
+            "sweep": {"grid": {"model.k": [4, 6]}},
+            "run": {"steps": 6_000, "record_every": 3_000},
+        },
+    )  # fmt: skip
+    run_study(study, out=tmp_path / "out", backend="sequential")
+    results = load_results(tmp_path / "out" / "klein")
+    outcomes = study_summary(results)["outcomes"]
+    assert outcomes["markets"].tolist() == [10, 10]  # the unit: markets, over both runs
+    assert ((outcomes["focal_share"] >= 0) & (outcomes["focal_share"] <= 1)).all()
+    assert {"delta_mean", "delta_se", "nash_share", "deviation_gain_pct_mean"} <= set(outcomes)
+    assert "converged_share" not in outcomes  # fixed-length runs: nothing converged or not

@@ -1,5 +1,6 @@
 """The repeated auction, as the engine and the app know it (see :mod:`socialrl.plugins`)."""
 
+from socialrl.best_response import REGULATOR_GLOSSARY
 from socialrl.plugins import ModelPlugin
 
 PLUGIN = ModelPlugin(
@@ -46,5 +47,6 @@ PLUGIN = ModelPlugin(
         "revenue_nash_max": "highest revenue of a pure one-shot Nash equilibrium on the grid",
         "win_share": "a bidder's chance to win on the greedy cycle (ties split)",
         "cycle_length": "periods of the greedy cycle (1 for stateless bidders)",
+        **REGULATOR_GLOSSARY,
     },
 )

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from socialrl.best_response import REGULATOR_COLUMNS, regulator_summary
+
 if TYPE_CHECKING:
     from socialrl.study import StudyResults
 
@@ -34,6 +36,7 @@ def per_market(markets: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         converged=("converged", "first"),
         revenue_nash_min=("revenue_nash_min", "first"),
         revenue_nash_max=("revenue_nash_max", "first"),
+        **{name: (name, "first") for name in REGULATOR_COLUMNS},
     )
 
 
@@ -42,8 +45,9 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
 
     ``outcomes``: the number of auctions behind the row, the mean and standard error (over
     auctions) of the greedy bid ÷ value, the winning bid, the seller's revenue and the
-    bidders' total surplus, the share of auctions that converged, and the range of revenue
-    over the one-shot pure equilibria on the grid for comparison.
+    bidders' total surplus, the share of auctions that converged, the range of revenue over
+    the one-shot pure equilibria on the grid for comparison, and a regulator's reading of the
+    learned strategies (:func:`~socialrl.best_response.regulator_summary`).
 
     Args:
         results: The study's results.
@@ -62,4 +66,5 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
     out["revenue_nash_max"] = groups["revenue_nash_max"].first().to_numpy()
     if not by:
         out = out.drop(columns="index")
+    out = pd.concat([out, regulator_summary(rows, by)], axis=1)
     return {"outcomes": out}

@@ -1,5 +1,6 @@
 """The pricing market, as the engine and the app know it (see :mod:`socialrl.plugins`)."""
 
+from socialrl.best_response import REGULATOR_GLOSSARY
 from socialrl.plugins import ModelPlugin
 
 PLUGIN = ModelPlugin(
@@ -38,5 +39,6 @@ PLUGIN = ModelPlugin(
         "rival_price": "mean price of the other firms",
         "p_nash": "Bertrand–Nash price",
         "p_monopoly": "joint-profit-maximising price",
+        **REGULATOR_GLOSSARY,
     },
 )

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from socialrl.best_response import REGULATOR_COLUMNS, regulator_summary
+
 if TYPE_CHECKING:
     from socialrl.study import StudyResults
 
@@ -32,7 +34,10 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
 
     ``outcomes``: for every swept setting, the profit gain Δ across markets (each market's Δ
     is the industry's, as in the paper: defined for asymmetric firms too), the share of
-    converged markets and the mean convergence time excluding the final stability window.
+    converged markets and the mean convergence time excluding the final stability window,
+    and a regulator's reading of the learned strategies (shares at a Nash equilibrium and
+    subgame perfect, the punishment and gain of a forced deviation,
+    :func:`~socialrl.best_response.regulator_summary`).
     ``impulse``: the average greedy prices of the deviating firm and its rival around a
     forced deviation.
 
@@ -48,6 +53,7 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
         converged=("converged", "first"),
         converged_at=("converged_at", "first"),
         cycle_length=("cycle_length", "first"),
+        **{name: (name, "first") for name in REGULATOR_COLUMNS},
     )
     per_market["periods"] = np.where(
         per_market["converged"], per_market["converged_at"] - window, np.nan
@@ -63,6 +69,8 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
     ).reset_index()
     if not by:
         outcomes = outcomes.drop(columns="index")
+    regulator = regulator_summary(per_market, by)
+    outcomes = pd.concat([outcomes, regulator], axis=1)
     outcomes["delta_published"] = PUBLISHED["delta_mean"]
     outcomes["periods_published"] = PUBLISHED["convergence_periods_mean"]
     impulse = results.table("impulse")

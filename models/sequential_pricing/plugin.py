@@ -1,5 +1,6 @@
 """The sequential-pricing market, as the engine and the app know it (:mod:`socialrl.plugins`)."""
 
+from socialrl.best_response import REGULATOR_GLOSSARY
 from socialrl.plugins import ModelPlugin
 
 PLUGIN = ModelPlugin(
@@ -34,5 +35,6 @@ PLUGIN = ModelPlugin(
         "price_mean": "mean price on the greedy cycle, mean across markets",
         "converged_share": "share of markets whose greedy prices stopped changing (converged)",
         "cycle_periods_mean": "periods of one greedy cycle, mean over the markets that cycle",
+        **REGULATOR_GLOSSARY,
     },
 )

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from socialrl.best_response import REGULATOR_COLUMNS, regulator_summary
+
 if TYPE_CHECKING:
     from socialrl.study import StudyResults
 
@@ -34,6 +36,7 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
         focal=("outcome", lambda o: bool((o == "focal").all())),
         periods=("cycle_periods", "first"),
         converged=("converged", "first"),
+        **{name: (name, "first") for name in REGULATOR_COLUMNS},
     )
     rows["cycling_periods"] = rows["periods"].where(~rows["focal"])
     groups = rows.groupby(by, dropna=False) if by else rows.groupby(lambda _: "all")
@@ -47,6 +50,7 @@ def study_summary(results: StudyResults) -> dict[str, pd.DataFrame]:
         converged_share=("converged", "mean"),
     ).reset_index()
     out.insert(5, "delta_se", (out["delta_sd"] / np.sqrt(out["markets"])).to_numpy())
+    out = pd.concat([out, regulator_summary(rows, by)], axis=1)
     if not results.spec.run.stop_when_stable:  # fixed-length runs (Klein's): nothing to count
         out = out.drop(columns="converged_share")
     if not by:

@@ -18,7 +18,7 @@ import numpy as np
 
 from socialrl.contract import RoleSpec, RoleStep
 
-__all__ = ["SingleRole"]
+__all__ = ["SessionBatch", "SingleRole"]
 
 AgentT = TypeVar("AgentT")
 
@@ -87,3 +87,40 @@ class SingleRole(Generic[AgentT]):
         """Accept the one role's name (or None); a wrong name is a KeyError, as in a dict."""
         if role is not None and role != self._role:
             raise KeyError(f"{type(self).__name__} has one role, {self._role!r}; got role {role!r}")
+
+
+class SessionBatch(SingleRole[AgentT]):
+    """:class:`SingleRole` for a batch of equal sessions (markets, auctions, games).
+
+    The :class:`~socialrl.contract.SessionModel` bookkeeping, written once: agent slot
+    ``session · per_session + seat``, which sessions still play, and when each ended. The
+    model calls :meth:`init_sessions` in its ``__init__`` and reads ``self._sessions_active``
+    in its ``step()``; a compiled loop may update both arrays in place (they are the ones a
+    :class:`~socialrl.contract.RepeatedGame` hands over).
+    """
+
+    _sessions_active: np.ndarray
+    ended_at: np.ndarray
+    _per_session: int
+
+    def init_sessions(self, n_sessions: int, per_session: int) -> None:
+        """Every session playing, none ended (``ended_at`` −1)."""
+        self._per_session = int(per_session)
+        self._sessions_active = np.ones(n_sessions, dtype=bool)
+        self.ended_at = np.full(n_sessions, -1, dtype=np.int64)
+
+    def session_ids(self, role: str | None = None) -> np.ndarray:
+        """The session of each agent, ``int64[n_agents]``."""
+        self._check_role(role)
+        sessions = self._sessions_active.shape[0]
+        return np.repeat(np.arange(sessions, dtype=np.int64), self._per_session)
+
+    def sessions_active(self) -> np.ndarray:
+        """Which sessions still play (have not converged), ``bool[n_sessions]``."""
+        return self._sessions_active
+
+    def end_sessions(self, ended: np.ndarray, period: int) -> None:
+        """Stop the flagged sessions (converged after ``period`` periods)."""
+        new = ended & self._sessions_active
+        self.ended_at[new] = period
+        self._sessions_active &= ~new

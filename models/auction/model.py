@@ -49,7 +49,7 @@ import pandas as pd
 
 from socialrl.best_response import common_discount
 from socialrl.contract import RepeatedGame, RoleStep
-from socialrl.single_role import SingleRole
+from socialrl.single_role import SessionBatch
 
 from .agents import Bidder
 from .final_tables import learned_bids
@@ -72,7 +72,7 @@ TIE_BREAKS = ("random", "share")
 MAX_PAYOFF_TABLE = 1 << 22
 
 
-class AuctionModel(SingleRole[Bidder], mesa.Model):
+class AuctionModel(SessionBatch[Bidder], mesa.Model):
     """M repeated auctions of n bidders (role ``bidder``).
 
     Args:
@@ -178,9 +178,8 @@ class AuctionModel(SingleRole[Bidder], mesa.Model):
         self.history = np.zeros((M, 1, n), dtype=np.int64)  # last bids, for the compiled loop
         self.revealed = np.full(M, self.n_bids, dtype=np.int64)  # m: nothing revealed
         self.episode_steps = np.zeros(M, dtype=np.int64)
-        self._sessions_active = np.ones(M, dtype=bool)
+        self.init_sessions(M, n)
         self._episode_active = np.ones(M, dtype=bool)
-        self.ended_at = np.full(M, -1, dtype=np.int64)
         self._actions = np.zeros(M * n, dtype=np.int64)
         self._last_payoffs = np.zeros(M * n)
         self._last_revenue = np.zeros(M)
@@ -279,22 +278,6 @@ class AuctionModel(SingleRole[Bidder], mesa.Model):
             others = tuple(ax for ax in range(n) if ax != n - 1 - seat)
             rows[seat] = table.mean(axis=others) / (1.0 - gamma)
         return np.tile(rows, (self.n_markets, 1))[:, None, :]
-
-    # ------------------------------------------------------------------ sessions
-    def session_ids(self, role: str = ROLE) -> np.ndarray:
-        """The auction of each bidder."""
-        self._check_role(role)
-        return np.repeat(np.arange(self.n_markets, dtype=np.int64), self.n_bidders)
-
-    def sessions_active(self) -> np.ndarray:
-        """Auctions still running (not yet converged)."""
-        return self._sessions_active
-
-    def end_sessions(self, ended: np.ndarray, period: int) -> None:
-        """Stop the flagged auctions (converged after ``period`` periods)."""
-        new = ended & self._sessions_active
-        self.ended_at[new] = period
-        self._sessions_active &= ~new
 
     def repeated_game(self) -> RepeatedGame | None:
         """Describe the auctions as repeated games for compiled Q-learning (see the contract).

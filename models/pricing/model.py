@@ -48,7 +48,7 @@ import pandas as pd
 
 from socialrl.best_response import common_discount
 from socialrl.contract import RepeatedGame, RoleStep
-from socialrl.single_role import SingleRole
+from socialrl.single_role import SessionBatch
 
 from . import shocks, states
 from .agents import Firm
@@ -69,7 +69,7 @@ ROLE = "firm"
 MAX_PAYOFF_TABLE = 1 << 22
 
 
-class PricingModel(SingleRole[Firm], mesa.Model):
+class PricingModel(SessionBatch[Firm], mesa.Model):
     """M markets of n price-setting firms (role ``firm``).
 
     Args:
@@ -235,9 +235,8 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         M, n = self.n_markets, self.n_firms
         self.history = self.rng.integers(self.n_prices, size=(M, self.memory, n), dtype=np.int64)
         self.episode_steps = np.zeros(M, dtype=np.int64)
-        self._sessions_active = np.ones(M, dtype=bool)
+        self.init_sessions(M, n)
         self._episode_active = np.ones(M, dtype=bool)
-        self.ended_at = np.full(M, -1, dtype=np.int64)
         self._actions = np.zeros(M * n, dtype=np.int64)
         self._last_profits = np.zeros(M * n)
         self._never = np.zeros(M * n, dtype=bool)
@@ -376,22 +375,6 @@ class PricingModel(SingleRole[Firm], mesa.Model):
         if self.payoffs is not None:
             return self.payoffs[seat]
         return self._profits_of(self._joint_actions())[:, seat]
-
-    # ------------------------------------------------------------------ sessions
-    def session_ids(self, role: str = ROLE) -> np.ndarray:
-        """The market of each firm."""
-        self._check_role(role)
-        return np.repeat(np.arange(self.n_markets, dtype=np.int64), self.n_firms)
-
-    def sessions_active(self) -> np.ndarray:
-        """Markets still playing (not yet converged)."""
-        return self._sessions_active
-
-    def end_sessions(self, ended: np.ndarray, period: int) -> None:
-        """Stop the flagged markets (converged after ``period`` periods)."""
-        new = ended & self._sessions_active
-        self.ended_at[new] = period
-        self._sessions_active &= ~new
 
     def repeated_game(self) -> RepeatedGame | None:
         """Describe the markets as repeated games for compiled Q-learning (see the contract).

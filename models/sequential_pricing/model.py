@@ -43,7 +43,7 @@ import pandas as pd
 
 from socialrl.best_response import common_discount
 from socialrl.contract import RoleStep
-from socialrl.single_role import SingleRole
+from socialrl.single_role import SessionBatch
 
 from .agents import Firm
 from .final_tables import learned_outcomes
@@ -54,7 +54,7 @@ __all__ = ["SequentialPricingModel"]
 ROLE = "firm"
 
 
-class SequentialPricingModel(SingleRole[Firm], mesa.Model):
+class SequentialPricingModel(SessionBatch[Firm], mesa.Model):
     """M duopolies whose two firms reprice alternately (role ``firm``).
 
     Args:
@@ -121,10 +121,9 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         M = self.n_markets
         self.price_index = self.rng.integers(0, self.n_prices, size=(M, 2))  # current prices
         self.period = 0  # periods played; firm ``period % 2`` moves next
-        self._sessions_active = np.ones(M, dtype=bool)
+        self.init_sessions(M, 2)
         self._episode_active = np.ones(M, dtype=bool)
         self.episode_steps = np.zeros(M, dtype=np.int64)
-        self.ended_at = np.full(M, -1, dtype=np.int64)
         self._moved = np.zeros(2 * M, dtype=bool)
         self._last_profits = np.zeros(2 * M)
         self._never = np.zeros(2 * M, dtype=bool)
@@ -193,22 +192,6 @@ class SequentialPricingModel(SingleRole[Firm], mesa.Model):
         """Both firms' profits ``[..., 2]`` at price indices ``[..., 2]``."""
         a, b = price_index[..., 0], price_index[..., 1]
         return np.stack([self.payoffs[a, b], self.payoffs[b, a]], axis=-1)
-
-    # ------------------------------------------------------------------ sessions
-    def session_ids(self, role: str = ROLE) -> np.ndarray:
-        """The market of each firm."""
-        self._check_role(role)
-        return np.repeat(np.arange(self.n_markets, dtype=np.int64), 2)
-
-    def sessions_active(self) -> np.ndarray:
-        """Markets still running (not yet converged)."""
-        return self._sessions_active
-
-    def end_sessions(self, ended: np.ndarray, period: int) -> None:
-        """Stop the flagged markets (converged after ``period`` periods)."""
-        new = ended & self._sessions_active
-        self.ended_at[new] = period
-        self._sessions_active &= ~new
 
     # ------------------------------------------------------------------ reporters
     def prices(self) -> np.ndarray:

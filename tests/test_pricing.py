@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from socialrl_models.pricing import PricingModel, greedy_cycles, impulse_response
-from socialrl_models.pricing.model import ProfitGainWarning
+from socialrl_models.pricing.profit_gain import ProfitGainWarning
 from socialrl_models.pricing.theory import (
     LogitMarket,
     benchmarks,

@@ -37,7 +37,6 @@ Arguments:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -52,13 +51,14 @@ from socialrl.single_role import SessionBatch
 
 from . import shocks, states
 from .agents import Firm
+from .counterfactuals import counterfactual_outcomes
 from .final_tables import learned_tables
+from .profit_gain import warn_undefined_own_gains
 from .theory import (
     LogitMarket,
     benchmarks,
+    firm_grids,
     industry_profit_gain,
-    own_gain_defined,
-    price_grid,
 )
 
 __all__ = ["PricingModel"]
@@ -140,8 +140,8 @@ class PricingModel(SessionBatch[Firm], mesa.Model):
             _per_firm("quality", quality, n), _per_firm("cost", cost, n), float(outside), mu
         )
         self.bench = benchmarks(self.market)
-        _warn_undefined_own_gains(self.bench)
-        self.grid = self._price_grid(m, xi, prices)
+        warn_undefined_own_gains(self.bench)
+        self.grid = firm_grids(self.market, self.bench, m, xi, prices)
         self.n_markets, self.n_firms = int(n_markets), n
         self.n_prices, self.memory = int(self.grid.shape[1]), int(memory)
         self._set_options(demand_shock, observation, max_episode_steps, autoreset)
@@ -189,18 +189,7 @@ class PricingModel(SessionBatch[Firm], mesa.Model):
 
     def _set_shock_options(self, persistence: float, observed: bool, bins: int) -> None:
         """Check and keep how demand shocks evolve and whether firms see them (:mod:`.shocks`)."""
-        if not 0.0 <= persistence < 1.0:
-            raise ValueError(f"shock_persistence must be in [0, 1), got {persistence!r}")
-        if persistence > 0 and self.demand_shock == 0:
-            raise ValueError(
-                "shock_persistence needs demand_shock > 0 (there is no shock to persist)"
-            )
-        if isinstance(bins, bool) or int(bins) != bins or bins < 2:
-            raise ValueError(f"shock_bins must be an integer ≥ 2, got {bins!r}")
-        if observed and self.demand_shock == 0:
-            raise ValueError("shock_observed needs demand_shock > 0 (there is no shock to observe)")
-        if observed and self.observation != "state":
-            raise ValueError("shock_observed needs observation='state' (the shock joins the index)")
+        shocks.check_options(self.demand_shock, persistence, observed, bins, self.observation)
         self.shock_persistence = float(persistence)
         self.shock_observed = bool(observed)
         self.shock_bins = int(bins) if observed else 1
@@ -242,26 +231,6 @@ class PricingModel(SessionBatch[Firm], mesa.Model):
         self._never = np.zeros(M * n, dtype=bool)
         self._never.flags.writeable = False
         self._last_shock: np.ndarray | None = None
-
-    def _price_grid(self, m: int, xi: float, prices: Sequence[float] | None) -> np.ndarray:
-        """``float64[n, m]``: Calvano's grid around each firm's benchmarks, or the given one."""
-        if prices is None:
-            grid = price_grid(self.bench.p_nash, self.bench.p_monopoly, m, xi)
-        else:
-            given = np.asarray(prices, dtype=np.float64)
-            if given.ndim != 1 or given.size < 2 or not np.all(np.diff(given) > 0):
-                raise ValueError(
-                    f"prices must be at least 2 increasing numbers, got {list(np.ravel(given))}"
-                )
-            grid = np.repeat(given[None], self.market.n_firms, axis=0)
-        top = grid.max(axis=1)
-        for i, (c, p) in enumerate(zip(self.market.cost, top, strict=True)):
-            if c >= p:
-                raise ValueError(
-                    f"cost of firm {i} ({c:g}) is not below any price on the grid (highest "
-                    f"{p:g}): it could never make a profit; lower cost or raise prices"
-                )
-        return grid
 
     def _payoff_table(self) -> np.ndarray | None:
         """``π[n, m^n]`` for every joint price vector (None if too large or demand is random)."""
@@ -411,41 +380,14 @@ class PricingModel(SessionBatch[Firm], mesa.Model):
     def counterfactual_outcomes(self, role: str = ROLE) -> tuple[np.ndarray, np.ndarray]:
         """What every price would have earned each firm last period, and the state it led to.
 
-        For firm ``i`` of market ``k`` and each grid price ``a``: ``π_i(a, a₋ᵢ)`` at its rivals'
-        actual prices (and the period's realised demand shock), and the state ``i`` would
-        observe after it — the same history with its own latest price replaced. In ``i``'s
-        own state numbering its latest price is the lowest digit (weight 1, see
-        :func:`states.state_weights`), so that state is the actual one plus ``a − a_i``. For
-        Asker, Fershtman & Pakes's synchronous learners (``QLearning(update=
-        "counterfactual")``); a firm in a market that ended reports its zeros.
+        For Asker, Fershtman & Pakes's synchronous learners (:mod:`.counterfactuals`).
 
         Returns:
             ``(rewards float64[M·n, m], next_obs int64[M·n, m])``.
 
         """
         self._check_role(role)
-        if self.observation != "state":
-            raise ValueError(
-                "counterfactual_outcomes needs observation='state' (a state index per price); "
-                "the 'prices' features have no counterfactual index"
-            )
-        M, n, m = self.n_markets, self.n_firms, self.n_prices
-        played = self.history[:, 0, :]  # [M, n]: last period's actions
-        own = np.arange(m) - played[..., None]  # [M, n, m]: a − a_i
-        seat = np.arange(n)
-        if self.payoffs is not None:  # joint action Σ_j a_j m^j, with a_i replaced by a
-            joint = (played @ self._joint)[:, None, None] + own * self._joint[None, :, None]
-            rewards = self.payoffs[seat[None, :, None], joint]
-        else:
-            trial = np.repeat(played[:, None, None, :], n, axis=1).repeat(m, axis=2)
-            trial[:, seat, :, seat] = np.arange(m)  # [M, n, m, n]: firm i at price a
-            shock = None if self._last_shock is None else self._last_shock[:, None, None, :]
-            profits = self._profits_of(trial, shock)
-            rewards = profits[:, seat, :, seat].transpose(1, 0, 2)  # [M, n, m]: own profit
-        rewards = np.where(self._sessions_active[:, None, None], rewards, 0.0)
-        actual = self._as_observation(self.history).reshape(M, n)  # [M, n], observed shocks too
-        next_obs = actual[..., None] + own
-        return rewards.reshape(M * n, m), next_obs.reshape(M * n, m)
+        return counterfactual_outcomes(self)
 
     # ------------------------------------------------------------------ reporters
     def prices(self) -> np.ndarray:
@@ -545,30 +487,3 @@ def _check_counts(**counts: int) -> None:
     for name, value in counts.items():
         if isinstance(value, bool) or int(value) != value or value < lowest[name]:
             raise ValueError(f"{name} must be an integer ≥ {lowest[name]}, got {value!r}")
-
-
-class ProfitGainWarning(UserWarning):
-    """A firm's own profit gain is undefined in this market (asymmetric firms)."""
-
-
-def _warn_undefined_own_gains(bench: Any) -> None:
-    """Say so when some firm earns less at the joint-profit maximum than at Nash.
-
-    Its own Δ_i would divide by a negative or zero spread (Calvano et al.'s cost-asymmetric
-    cases: c₂ = 0.25 gives Δ_i of −4.9): ``delta_firm`` is NaN for it, and ``delta`` — the
-    industry's gain, the paper's measure — is the one to read.
-    """
-    undefined = np.flatnonzero(~own_gain_defined(bench))
-    if undefined.size:
-        firms = ", ".join(
-            f"firm {i} ({bench.profit_monopoly[i]:.4f} at the joint maximum, "
-            f"{bench.profit_nash[i]:.4f} at Nash)"
-            for i in undefined
-        )
-        warnings.warn(
-            f"pricing: the own profit gain of {firms} is undefined (its joint-maximum profit "
-            "is not above its Nash profit): markets.delta_firm is NaN for it; markets.delta "
-            "is the industry's profit gain, as in Calvano et al. (2020)",
-            ProfitGainWarning,
-            stacklevel=3,
-        )

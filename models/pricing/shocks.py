@@ -22,7 +22,7 @@ import numpy as np
 
 from . import states
 
-__all__ = ["ar1_step", "bin_edges", "observed_codes", "start"]
+__all__ = ["ar1_step", "bin_edges", "check_options", "observed_codes", "start"]
 
 
 def start(shape: tuple[int, ...], sigma: float, rho: float, rng: np.random.Generator) -> np.ndarray:
@@ -63,3 +63,19 @@ def observed_codes(shock: np.ndarray, edges: np.ndarray) -> np.ndarray:
     bins = np.searchsorted(edges, shock, side="right").astype(np.int64)  # [M, n] in 0..b−1
     weights = states.state_weights(n, edges.size + 1, 1)  # [viewer, 1, firm]
     return bins @ weights[:, 0, :].T
+
+
+def check_options(
+    sigma: float, persistence: float, observed: bool, bins: int, observation: str
+) -> None:
+    """Refuse, in one line naming the option, shock settings that cannot hold together."""
+    if not 0.0 <= persistence < 1.0:
+        raise ValueError(f"shock_persistence must be in [0, 1), got {persistence!r}")
+    if persistence > 0 and sigma == 0:
+        raise ValueError("shock_persistence needs demand_shock > 0 (there is no shock to persist)")
+    if isinstance(bins, bool) or int(bins) != bins or bins < 2:
+        raise ValueError(f"shock_bins must be an integer ≥ 2, got {bins!r}")
+    if observed and sigma == 0:
+        raise ValueError("shock_observed needs demand_shock > 0 (there is no shock to observe)")
+    if observed and observation != "state":
+        raise ValueError("shock_observed needs observation='state' (the shock joins the index)")

@@ -16,6 +16,7 @@ around them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "Benchmarks",
     "LogitMarket",
     "benchmarks",
+    "firm_grids",
     "monopoly_prices",
     "nash_prices",
     "price_grid",
@@ -197,3 +199,26 @@ def industry_profit_gain(profit: np.ndarray, bench: Benchmarks) -> np.ndarray:
     total = np.asarray(profit).sum(axis=-1)
     nash, monopoly = bench.profit_nash.sum(), bench.profit_monopoly.sum()
     return (total - nash) / (monopoly - nash)
+
+
+def firm_grids(
+    market: LogitMarket, bench: Benchmarks, m: int, xi: float, prices: Sequence[float] | None
+) -> np.ndarray:
+    """``float64[n, m]``: Calvano's grid around each firm's benchmarks, or the given one."""
+    if prices is None:
+        grid = price_grid(bench.p_nash, bench.p_monopoly, m, xi)
+    else:
+        given = np.asarray(prices, dtype=np.float64)
+        if given.ndim != 1 or given.size < 2 or not np.all(np.diff(given) > 0):
+            raise ValueError(
+                f"prices must be at least 2 increasing numbers, got {list(np.ravel(given))}"
+            )
+        grid = np.repeat(given[None], market.n_firms, axis=0)
+    top = grid.max(axis=1)
+    for i, (c, p) in enumerate(zip(market.cost, top, strict=True)):
+        if c >= p:
+            raise ValueError(
+                f"cost of firm {i} ({c:g}) is not below any price on the grid (highest "
+                f"{p:g}): it could never make a profit; lower cost or raise prices"
+            )
+    return grid

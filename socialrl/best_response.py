@@ -37,6 +37,7 @@ __all__ = [
     "optimal_values",
     "policy_values",
     "regulator_summary",
+    "verdicts",
 ]
 
 #: What a market model's ``markets`` table says of each session's learned strategies.
@@ -183,8 +184,8 @@ def regulator_summary(sessions: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     frame = sessions.copy()
     frame["returned"] = (frame["punishment_length"] >= 0).astype(float)
     frame["length_back"] = frame["punishment_length"].where(frame["punishment_length"] >= 0)
-    for verdict in ("nash_on_path", "subgame_perfect"):
-        frame[verdict] = frame[verdict].astype(float)
+    for verdict in ("nash_on_path", "subgame_perfect"):  # yes 1, no 0, not judged NaN
+        frame[verdict] = frame[verdict].map({True: 1.0, False: 0.0}).astype(float)
     groups = frame.groupby(by, dropna=False) if by else frame.groupby(lambda _: "all")
     out = groups.agg(
         nash_share=("nash_on_path", "mean"),
@@ -195,3 +196,15 @@ def regulator_summary(sessions: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         punishment_length_mean=("length_back", "mean"),
     )
     return out.reset_index(drop=True)
+
+
+def verdicts(values: np.ndarray) -> pd.arrays.BooleanArray:
+    """A yes/no column that may be unknown (NaN: not judged) as nullable booleans.
+
+    Every run of a study then writes the column as Parquet ``bool`` (with nulls where the
+    analysis was skipped, e.g. under random demand), so the runs' tables stack: a float
+    column of NaN beside a ``bool`` one would not.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    unknown = np.isnan(arr)
+    return pd.arrays.BooleanArray(np.where(unknown, 0.0, arr).astype(bool), unknown)

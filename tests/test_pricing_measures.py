@@ -8,6 +8,8 @@ the market is back on its cycle match hand-made paths; and a real run's tables h
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from socialrl_models.pricing import PricingModel, states
@@ -155,3 +157,23 @@ def test_random_demand_leaves_the_equilibrium_columns_empty() -> None:
 def test_a_deviation_of_no_periods_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="deviation_periods must be an integer ≥ 1"):
         PricingModel(deviation_periods=0)
+
+
+def test_markets_judged_and_not_judged_stack_into_one_study(tmp_path: Path) -> None:
+    """Random demand leaves the verdicts unknown; such runs still stack with judged ones."""
+    from socialrl_models.pricing import study_summary
+
+    from socialrl.study import load_results, run_study
+    from tests.study_helpers import pricing_study, write_toml
+
+    data = pricing_study("judged", n_markets=3, seed=5)
+    data["sweep"] = {"grid": {"model.demand_shock": [0.0, 0.05]}}
+    run_study(write_toml(tmp_path / "judged.toml", data), out=tmp_path, backend="sequential")
+    results = load_results(tmp_path / "judged")
+    markets = results.table("markets")
+    shocked = markets["model.demand_shock"] > 0
+    assert markets.loc[shocked, "nash_on_path"].isna().all()
+    assert markets.loc[~shocked, "nash_on_path"].notna().all()
+    outcomes = study_summary(results)["outcomes"].set_index("model.demand_shock")
+    assert np.isnan(outcomes.loc[0.05, "nash_share"])
+    assert 0.0 <= outcomes.loc[0.0, "nash_share"] <= 1.0

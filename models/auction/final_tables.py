@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from socialrl.best_response import verdicts
+
 from .measures import cycle_states, forced_deviation, judge_strategies
 from .theory import MAX_PROFILES, expected_payoffs, prices_paid, pure_equilibria, win_shares
 
@@ -113,12 +115,14 @@ def learned_bids(model: AuctionModel, play: Play, delta: float = 0.95) -> dict[s
     states = cycle_states(model, profiles, length)
     judged = judge_strategies(model, play, states, delta)
     impulse, deviation = forced_deviation(model, play, profiles, states, delta)
-    verdicts = {"nash_on_path": judged.on_path, "subgame_perfect": judged.everywhere}
-    for name, per_bidder in verdicts.items():
-        if np.isnan(per_bidder.astype(float)).any():
-            frame[name] = np.nan
-        else:
-            frame[name] = np.repeat(per_bidder.astype(bool).all(axis=1), n)
+    for name, per_bidder in (
+        ("nash_on_path", judged.on_path),
+        ("subgame_perfect", judged.everywhere),
+    ):
+        judged_all = np.full(M, np.nan)
+        if not np.isnan(per_bidder.astype(float)).any():
+            judged_all = per_bidder.astype(bool).all(axis=1).astype(float)
+        frame[name] = verdicts(np.repeat(judged_all, n))
     for name, col in deviation.items():
         frame[name] = np.repeat(col, n)
     frame["format"] = rules.format

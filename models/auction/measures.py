@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from socialrl.best_response import judge
+from socialrl.best_response import judge, verdicts
 
 from .theory import expected_payoffs
 
@@ -101,7 +101,8 @@ def judge_strategies(model: AuctionModel, play: Play, states: np.ndarray, delta:
         table = pd.DataFrame({"market": np.repeat(np.arange(M), n),
                               "bidder": np.tile(np.arange(n), M),
                               "discount": delta, "value": np.nan, "best_value": np.nan,
-                              "gain_on_path_pct": np.nan, "best_response_on_path": np.nan,
+                              "gain_on_path_pct": np.nan,
+                              "best_response_on_path": verdicts(np.full(M * n, np.nan)),
                               "best_response_share": np.nan})  # fmt: skip
         return Judged(nan, nan, table)
     sigma = np.stack([play(np.full(M, s, dtype=np.int64)) for s in range(S)], axis=1)
@@ -129,7 +130,7 @@ def judge_strategies(model: AuctionModel, play: Play, states: np.ndarray, delta:
                     "value": value[:, 0],
                     "best_value": best[:, 0],
                     "gain_on_path_pct": 100.0 * np.maximum(gap, 0.0),
-                    "best_response_on_path": on_path[:, i],
+                    "best_response_on_path": verdicts(on_path[:, i]),
                     "best_response_share": j.optimal.mean(axis=1),
                 }
             )

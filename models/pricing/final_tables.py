@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from socialrl.best_response import verdicts
+
 from . import states
 from .learned import Cycles, greedy_cycles, impulse_response
 from .measures import BestResponses, best_responses, deviation_value, forgiveness, histories
@@ -104,12 +106,14 @@ def _markets(
         "converged_at": np.repeat(model.ended_at, n),
         "p_nash": np.tile(model.bench.p_nash, M),
         "p_monopoly": np.tile(model.bench.p_monopoly, M),
-        "nash_on_path": np.repeat(by_market["best_response_on_path"].all().to_numpy(), n),
-        "subgame_perfect": np.repeat((by_market["best_response_share"].min() >= 1.0).to_numpy(), n),
+        "nash_on_path": verdicts(np.repeat(by_market["best_response_on_path"].all().to_numpy(), n)),
+        "subgame_perfect": verdicts(
+            np.repeat((by_market["best_response_share"].min() >= 1.0).to_numpy(), n)
+        ),
     }
     if equilibrium["best_response_share"].isna().all():  # not analysed: say so, not "False"
-        table["nash_on_path"] = np.full(M * n, np.nan)
-        table["subgame_perfect"] = np.full(M * n, np.nan)
+        table["nash_on_path"] = verdicts(np.full(M * n, np.nan))
+        table["subgame_perfect"] = verdicts(np.full(M * n, np.nan))
     for name, values in deviation.items():
         table[name] = np.repeat(values, n)
     return pd.DataFrame(table)
@@ -168,7 +172,7 @@ def _equilibrium(
                 "value": nan,
                 "best_value": nan,
                 "gain_on_path_pct": nan,
-                "best_response_on_path": nan,
+                "best_response_on_path": verdicts(nan),
                 "best_response_share": nan,
             }
         )
@@ -185,7 +189,7 @@ def _equilibrium(
             "value": value[:, :, 0].ravel(),
             "best_value": best[:, :, 0].ravel(),
             "gain_on_path_pct": 100.0 * np.maximum(gain, 0.0).ravel(),
-            "best_response_on_path": optimal.all(axis=2).ravel(),
+            "best_response_on_path": verdicts(optimal.all(axis=2).ravel()),
             "best_response_share": analysis.optimal.mean(axis=2).ravel(),
         }
     )

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from socialrl.best_response import verdicts
+
 from .learned import Play, greedy_cycle
 from .measures import forced_deviation, judge_strategies
 
@@ -66,8 +68,8 @@ def learned_outcomes(
             "p_monopoly": model.market.p_monopoly,
             "profit_nash": nash,
             "profit_monopoly": monopoly,
-            "nash_on_path": two(_all(judged.on_path), 2),
-            "subgame_perfect": two(_all(judged.everywhere), 2),
+            "nash_on_path": verdicts(two(_all(judged.on_path), 2)),
+            "subgame_perfect": verdicts(two(_all(judged.everywhere), 2)),
             **{name: two(values, 2) for name, values in deviation.measures.items()},
         }
     )

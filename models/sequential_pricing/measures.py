@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from socialrl.best_response import judge
+from socialrl.best_response import judge, verdicts
 
 from .learned import Cycle, Play, state_code
 
@@ -94,7 +94,8 @@ def judge_strategies(
         nan = np.full((M, 2), np.nan)
         table = pd.DataFrame({"market": np.repeat(np.arange(M), 2), "firm": np.tile([0, 1], M),
                               "discount": delta, "value": np.nan, "best_value": np.nan,
-                              "gain_on_path_pct": np.nan, "best_response_on_path": np.nan,
+                              "gain_on_path_pct": np.nan,
+                              "best_response_on_path": verdicts(np.full(2 * M, np.nan)),
                               "best_response_share": np.nan})  # fmt: skip
         return Judged(nan, nan, table)
     sigma = strategies(play, M, m)
@@ -125,7 +126,7 @@ def judge_strategies(
                     "value": value[np.arange(M), first],
                     "best_value": best[np.arange(M), first],
                     "gain_on_path_pct": 100.0 * np.maximum(gap, 0.0),
-                    "best_response_on_path": on_path[:, i],
+                    "best_response_on_path": verdicts(on_path[:, i]),
                     "best_response_share": j.optimal.mean(axis=1),
                 }
             )

@@ -391,3 +391,22 @@ def _address(hex_address: str, width: int) -> str:
     raw = bytes.fromhex(hex_address)
     words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
     return socket.inet_ntop(socket.AF_INET6, words)
+
+
+def test_runs_whose_column_types_differ_still_stack() -> None:
+    """A yes/no column written as bool by some runs and as all-NaN float by others (an older
+    version of a model) is read as 1.0/0.0/NaN, not refused: the study stays readable."""
+    import math
+
+    import pyarrow as pa
+
+    from socialrl.study.tables import _concat
+
+    judged = pa.table({"x": [1, 2], "verdict": [True, False]})
+    skipped = pa.table({"x": [3], "verdict": [float("nan")]})
+    stacked = _concat([judged, skipped]).to_pandas()
+    assert stacked["x"].tolist() == [1, 2, 3]
+    assert stacked["verdict"].iloc[:2].tolist() == [1.0, 0.0]
+    assert math.isnan(stacked["verdict"].iloc[2])
+    texts = _concat([judged, pa.table({"x": [4], "verdict": ["unknown"]})]).to_pandas()
+    assert texts["verdict"].tolist() == ["true", "false", "unknown"]

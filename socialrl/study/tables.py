@@ -101,13 +101,52 @@ def stack_runs(
     tables: list[pa.Table] = [parts[i] for i in keep]
     if not tables:
         return StackedTable(pd.DataFrame(columns=["run_id"]), unreadable, 0)
-    frame = pa.concat_tables(tables, promote_options="permissive").to_pandas()
+    frame = _concat(tables).to_pandas()
     codes = np.repeat(np.arange(len(keep)), [t.num_rows for t in tables])
     kept = runs.iloc[keep].reset_index(drop=True)
     frame.insert(0, "run_id", _spread(kept["run_id"], codes, categorical))
     for column in keys:
         frame[column] = _spread(kept[column], codes, categorical)
     return StackedTable(frame, unreadable, len(keep))
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    """The runs' tables stacked; columns whose types differ between runs are reconciled.
+
+    Arrow promotes what it can (an integer column beside a float one, a null column beside
+    anything). Runs written by another version of a model may still disagree — a yes/no
+    column that was ``bool`` in some runs and all-NaN ``double`` in others — and a study must
+    not become unreadable for it: such a column is read as ``float64`` (1.0/0.0/NaN) where
+    every version is numeric or boolean, else as text.
+    """
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
+    types: dict[str, set[pa.DataType]] = {}
+    for table in tables:
+        for field in table.schema:
+            types.setdefault(field.name, set()).add(field.type)
+    target = {}
+    for name, found in types.items():
+        if len(found) > 1:
+            numeric = all(_is_number_like(t) for t in found)
+            target[name] = pa.float64() if numeric else pa.string()
+
+    def cast(table: pa.Table) -> pa.Table:
+        for name, kind in target.items():
+            if name in table.column_names:
+                i = table.column_names.index(name)
+                table = table.set_column(i, name, table.column(name).cast(kind))
+        return table.replace_schema_metadata(None)
+
+    return pa.concat_tables([cast(t) for t in tables], promote_options="permissive")
+
+
+def _is_number_like(kind: pa.DataType) -> bool:
+    """Whether a column of this type reads as numbers (booleans as 1 and 0, nulls as NaN)."""
+    t = pa.types
+    return bool(t.is_boolean(kind) or t.is_floating(kind) or t.is_integer(kind) or t.is_null(kind))
 
 
 def _spread(per_run: pd.Series, codes: np.ndarray, categorical: bool) -> Any:

@@ -43,6 +43,7 @@ __all__ = [
     "RoleStep",
     "SessionModel",
     "check_actions",
+    "episode_limit",
 ]
 
 
@@ -245,3 +246,21 @@ def _count_outside(actions: np.ndarray, n_actions: int) -> int:  # pragma: no co
     for a in actions:
         bad += (a < 0) | (a >= n_actions)
     return bad
+
+
+def episode_limit(value: object) -> int | None:
+    """A model's ``max_episode_steps``: None (episodes never end) or a positive integer.
+
+    Raises:
+        ValueError: naming the parameter, for anything else (``True``, 0, 2.5, text).
+
+    """
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer)
+        or (int(value) != value or value < 1)
+    ):
+        raise ValueError(f"max_episode_steps must be a positive integer or None, got {value!r}")
+    return int(value)

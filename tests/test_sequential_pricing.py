@@ -26,7 +26,7 @@ from socialrl_models.sequential_pricing.final_tables import learned_outcomes
 from socialrl_models.sequential_pricing.learned import greedy_cycle
 
 from socialrl import simulate
-from socialrl.learners import DQN, QLearning
+from socialrl.learners import DynaQ, QLearning
 from socialrl.population import Population
 from socialrl.study import SpecError, run_study
 from socialrl.turns import TurnLedger
@@ -253,7 +253,7 @@ def test_more_than_two_firms_is_refused_in_one_line() -> None:
 
 def test_a_learner_that_cannot_learn_between_turns_is_refused_at_bind() -> None:
     model = SequentialPricingModel(n_markets=2, rng=0)
-    population = Population({"firm": DQN()})
+    population = Population({"firm": DynaQ()})  # a model-based learner: one-step updates
     with pytest.raises(ValueError, match="cannot learn from transitions between its own moves"):
         population.bind(model, np.random.SeedSequence(0))
 

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from socialrl.best_response import common_discount
-from socialrl.contract import RepeatedGame, RoleStep
+from socialrl.contract import RepeatedGame, RoleStep, episode_limit
 from socialrl.single_role import SessionBatch
 
 from .agents import Bidder
@@ -153,14 +153,7 @@ class AuctionModel(SessionBatch[Bidder], mesa.Model):
         if tie_break not in TIE_BREAKS:
             raise ValueError(f"tie_break must be 'random' or 'share', got {tie_break!r}")
         self.tie_break = tie_break
-        if max_episode_steps is not None and (
-            isinstance(max_episode_steps, bool)
-            or int(max_episode_steps) != max_episode_steps
-            or max_episode_steps < 1
-        ):
-            raise ValueError(
-                f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r}"
-            )
+        max_episode_steps = episode_limit(max_episode_steps)
         self.max_episode_steps = max_episode_steps
         self.autoreset = bool(autoreset)
 

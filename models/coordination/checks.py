@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from socialrl.contract import episode_limit
+
 from .observations import OBSERVATIONS
 
 __all__ = ["check_episodes", "check_play", "check_revision", "initial_actions", "share_levels"]
@@ -38,12 +40,7 @@ def check_episodes(share: float, window: int, max_episode_steps: int | None) -> 
         raise ValueError(f"convention_share must lie in (0, 1], got {share!r}")
     if int(window) != window or window < 1:
         raise ValueError(f"convention_window must be a positive integer, got {window!r}")
-    if max_episode_steps is not None and (
-        int(max_episode_steps) != max_episode_steps or max_episode_steps < 1
-    ):
-        raise ValueError(
-            f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r}"
-        )
+    episode_limit(max_episode_steps)
 
 
 def share_levels(levels: int | None, regular_degree: int | None) -> int:

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
-from socialrl.contract import RoleStep
+from socialrl.contract import RoleStep, episode_limit
 from socialrl.single_role import SingleRole
 
 from .agents import Walker
@@ -331,9 +331,4 @@ def _check_params(n_walkers: int, slip: float, max_episode_steps: int | None) ->
         raise ValueError(f"n_walkers must be a positive integer, got {n_walkers!r}")
     if not 0.0 <= slip <= 1.0:
         raise ValueError(f"slip must lie in [0, 1], got {slip!r}")
-    if max_episode_steps is not None and (
-        int(max_episode_steps) != max_episode_steps or max_episode_steps < 1
-    ):
-        raise ValueError(
-            f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r}"
-        )
+    episode_limit(max_episode_steps)

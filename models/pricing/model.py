@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from socialrl.best_response import common_discount
-from socialrl.contract import RepeatedGame, RoleStep
+from socialrl.contract import RepeatedGame, RoleStep, episode_limit
 from socialrl.single_role import SessionBatch
 
 from . import shocks, states
@@ -178,12 +178,7 @@ class PricingModel(SessionBatch[Firm], mesa.Model):
         if observation not in ("state", "prices"):
             raise ValueError(f"observation must be 'state' or 'prices', got {observation!r}")
         self.observation = observation
-        if max_episode_steps is not None and (
-            int(max_episode_steps) != max_episode_steps or max_episode_steps < 1
-        ):
-            raise ValueError(
-                f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r}"
-            )
+        episode_limit(max_episode_steps)
         self.max_episode_steps = max_episode_steps
         self.autoreset = bool(autoreset)
 

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from socialrl.best_response import common_discount
-from socialrl.contract import RoleStep
+from socialrl.contract import RoleStep, episode_limit
 from socialrl.single_role import SessionBatch
 
 from .agents import Firm
@@ -97,14 +97,7 @@ class SequentialPricingModel(SessionBatch[Firm], mesa.Model):
                 f"n_firms must be 2: sequential pricing alternates two firms (Klein 2021), got "
                 f"{n_firms!r}; for more firms use the simultaneous 'pricing' model"
             )
-        if max_episode_steps is not None and (
-            isinstance(max_episode_steps, bool)
-            or int(max_episode_steps) != max_episode_steps
-            or max_episode_steps < 1
-        ):
-            raise ValueError(
-                f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r}"
-            )
+        max_episode_steps = episode_limit(max_episode_steps)
         if (
             isinstance(deviation_periods, bool)
             or int(deviation_periods) != deviation_periods

@@ -119,6 +119,13 @@ class SessionBatch(SingleRole[AgentT]):
         """Which sessions still play (have not converged), ``bool[n_sessions]``."""
         return self._sessions_active
 
+    def session_metrics(self) -> dict[str, float]:
+        """The ``steps`` table's session columns: share converged, markets still playing."""
+        return {
+            "converged_share": float((self.ended_at >= 0).mean()),
+            "markets_playing": float(self._sessions_active.sum()),
+        }
+
     def end_sessions(self, ended: np.ndarray, period: int) -> None:
         """Stop the flagged sessions (converged after ``period`` periods)."""
         new = ended & self._sessions_active

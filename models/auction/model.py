@@ -329,8 +329,7 @@ class AuctionModel(SessionBatch[Bidder], mesa.Model):
             "bid_ratio_mean": float((bids / self.rules.values).mean()),
             "winning_bid_mean": float(winning[sold].mean()) if sold.any() else float("nan"),
             "revenue_mean": float(self._last_revenue.mean()),
-            "converged_share": float((self.ended_at >= 0).mean()),
-            "markets_playing": float(self._sessions_active.sum()),
+            **self.session_metrics(),
         }
 
     def agent_frame(self, role: str = ROLE) -> dict[str, np.ndarray]:

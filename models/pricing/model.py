@@ -400,8 +400,7 @@ class PricingModel(SessionBatch[Firm], mesa.Model):
         return {
             "price_mean": float(prices.mean()),
             "delta_mean": float(gain.mean()),
-            "converged_share": float((self.ended_at >= 0).mean()),
-            "markets_playing": float(self._sessions_active.sum()),
+            **self.session_metrics(),
         }
 
     def agent_frame(self, role: str = ROLE) -> dict[str, np.ndarray]:

@@ -203,8 +203,7 @@ class SequentialPricingModel(SessionBatch[Firm], mesa.Model):
             "price_mean": float(self.prices().mean()),
             "profit_mean": profit,
             "delta": (profit - nash) / (monopoly - nash),
-            "converged_share": float((self.ended_at >= 0).mean()),
-            "markets_playing": float(self._sessions_active.sum()),
+            **self.session_metrics(),
         }
 
     def agent_frame(self, role: str = ROLE) -> dict[str, np.ndarray]:

@@ -233,10 +233,10 @@ def test_a_focal_price_without_punishment_is_not_an_equilibrium() -> None:
 
 def test_learners_reach_supra_competitive_outcomes() -> None:
     """A short Klein run: Δ above the static equilibrium in most markets (Klein 2021)."""
-    learner = QLearning(alpha=0.3, gamma=0.95, epsilon={"kind": "exponential", "beta": 1e-4})
+    learner = QLearning(alpha=0.3, gamma=0.95, epsilon={"kind": "exponential", "beta": 3e-4})
     results = simulate(
-        SequentialPricingModel, {"n_markets": 40, "k": 6}, learner, steps=100_000,
-        record_every=50_000, seed=3,
+        SequentialPricingModel, {"n_markets": 40, "k": 6}, learner, steps=30_000,
+        record_every=10_000, seed=3,
     )  # fmt: skip
     markets = dict(results.tables())["markets"]
     per_market = markets[markets.firm == 0]

@@ -37,6 +37,7 @@ __all__ = [
     "optimal_values",
     "policy_values",
     "regulator_summary",
+    "session_verdicts",
     "verdicts",
 ]
 
@@ -208,3 +209,14 @@ def verdicts(values: np.ndarray) -> pd.arrays.BooleanArray:
     arr = np.asarray(values, dtype=np.float64)
     unknown = np.isnan(arr)
     return pd.arrays.BooleanArray(np.where(unknown, 0.0, arr).astype(bool), unknown)
+
+
+def session_verdicts(per_agent: np.ndarray) -> pd.arrays.BooleanArray:
+    """Each session's verdict, one row per agent: yes where every agent's is (``[M, n]``).
+
+    Unknown (NaN) where the agents were not judged, e.g. without a discount factor below 1.
+    """
+    judged = np.asarray(per_agent, dtype=np.float64)
+    n = judged.shape[1]
+    market = np.where(np.isnan(judged).any(axis=1), np.nan, (judged > 0).all(axis=1))
+    return verdicts(np.repeat(market, n))

@@ -126,24 +126,9 @@ class Population:
             whole = index.size == spec.n_agents and bool((index == np.arange(spec.n_agents)).all())
             name = group.name or (role if group.agents is None else f"{role}[{k}]")
             group.learner.bind(index.size, spec.observation_space, spec.action_space, group_seed)
-            counterfactual = _wants_counterfactuals(group.learner)
-            if counterfactual:
-                if not isinstance(model, CounterfactualOutcomes):
-                    raise ValueError(
-                        f"group {name!r} learns from counterfactual outcomes "
-                        f"(update='counterfactual'), but {type(model).__name__} cannot compute "
-                        "what unplayed actions would have brought; use update='played'"
-                    )
-                model.counterfactual_outcomes(role)  # refuses, in one line, what it cannot do
-                self._counterfactuals = model
-            turns = None
-            if self._turns is not None and group.learner.learns:
-                turns = _turn_ledger(group.learner, name, index.size, type(model).__name__)
-                if counterfactual:
-                    raise ValueError(
-                        f"group {name!r}: counterfactual updates are not defined where agents "
-                        "move in turn; use update='played'"
-                    )
+            counterfactual, turns = self._learning_mode(
+                model, role, group.learner, name, index.size
+            )
             if isinstance(group.learner, ModelInitialised):  # e.g. QLearning(init="model")
                 group.learner.init_from_model(
                     model, role, None if index.size == spec.n_agents else index
@@ -160,6 +145,32 @@ class Population:
         self._bound = bound
         self._by_role = {role: [b for b in bound if b.role == role] for role in roles}
         self._sizes = {role: spec.n_agents for role, spec in roles.items()}
+
+    def _learning_mode(
+        self, model: MultiAgentModel, role: str, learner: Learner, name: str, n: int
+    ) -> tuple[bool, TurnLedger | None]:
+        """How a group learns: from counterfactual outcomes, or between its own moves.
+
+        Refuses, in one line, what the model or the learner cannot do.
+        """
+        counterfactual = _wants_counterfactuals(learner)
+        if counterfactual:
+            if not isinstance(model, CounterfactualOutcomes):
+                raise ValueError(
+                    f"group {name!r} learns from counterfactual outcomes "
+                    f"(update='counterfactual'), but {type(model).__name__} cannot compute "
+                    "what unplayed actions would have brought; use update='played'"
+                )
+            model.counterfactual_outcomes(role)  # refuses, in one line, what it cannot do
+            self._counterfactuals = model
+        if self._turns is None or not learner.learns:
+            return counterfactual, None
+        if counterfactual:
+            raise ValueError(
+                f"group {name!r}: counterfactual updates are not defined where agents move in "
+                "turn; use update='played'"
+            )
+        return counterfactual, _turn_ledger(learner, name, n, type(model).__name__)
 
     # ------------------------------------------------------------------ acting and learning
     def act(self, obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

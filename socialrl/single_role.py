@@ -96,10 +96,12 @@ class SessionBatch(SingleRole[AgentT]):
     ``session · per_session + seat``, which sessions still play, and when each ended. The
     model calls :meth:`init_sessions` in its ``__init__`` and reads ``self._sessions_active``
     in its ``step()``; a compiled loop may update both arrays in place (they are the ones a
-    :class:`~socialrl.contract.RepeatedGame` hands over).
+    :class:`~socialrl.contract.RepeatedGame` hands over). ``_episode_active`` says which
+    sessions are inside an episode (a model with time limits and no autoreset clears it).
     """
 
     _sessions_active: np.ndarray
+    _episode_active: np.ndarray
     ended_at: np.ndarray
     _per_session: int
 
@@ -107,7 +109,13 @@ class SessionBatch(SingleRole[AgentT]):
         """Every session playing, none ended (``ended_at`` −1)."""
         self._per_session = int(per_session)
         self._sessions_active = np.ones(n_sessions, dtype=bool)
+        self._episode_active = np.ones(n_sessions, dtype=bool)
         self.ended_at = np.full(n_sessions, -1, dtype=np.int64)
+
+    def active(self, role: str | None = None) -> np.ndarray:
+        """Agents whose session still plays and who are inside an episode."""
+        self._check_role(role)
+        return np.repeat(self._sessions_active & self._episode_active, self._per_session)
 
     def session_ids(self, role: str | None = None) -> np.ndarray:
         """The session of each agent, ``int64[n_agents]``."""

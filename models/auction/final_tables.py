@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from socialrl.best_response import verdicts
+from socialrl.best_response import session_verdicts
 
 from .measures import cycle_states, forced_deviation, judge_strategies
 from .theory import MAX_PROFILES, expected_payoffs, prices_paid, pure_equilibria, win_shares
@@ -115,14 +115,8 @@ def learned_bids(model: AuctionModel, play: Play, delta: float = 0.95) -> dict[s
     states = cycle_states(model, profiles, length)
     judged = judge_strategies(model, play, states, delta)
     impulse, deviation = forced_deviation(model, play, profiles, states, delta)
-    for name, per_bidder in (
-        ("nash_on_path", judged.on_path),
-        ("subgame_perfect", judged.everywhere),
-    ):
-        judged_all = np.full(M, np.nan)
-        if not np.isnan(per_bidder.astype(float)).any():
-            judged_all = per_bidder.astype(bool).all(axis=1).astype(float)
-        frame[name] = verdicts(np.repeat(judged_all, n))
+    frame["nash_on_path"] = session_verdicts(judged.on_path)
+    frame["subgame_perfect"] = session_verdicts(judged.everywhere)
     for name, col in deviation.items():
         frame[name] = np.repeat(col, n)
     frame["format"] = rules.format

@@ -172,7 +172,6 @@ class AuctionModel(SessionBatch[Bidder], mesa.Model):
         self.revealed = np.full(M, self.n_bids, dtype=np.int64)  # m: nothing revealed
         self.episode_steps = np.zeros(M, dtype=np.int64)
         self.init_sessions(M, n)
-        self._episode_active = np.ones(M, dtype=bool)
         self._actions = np.zeros(M * n, dtype=np.int64)
         self._last_payoffs = np.zeros(M * n)
         self._last_revenue = np.zeros(M)
@@ -195,11 +194,6 @@ class AuctionModel(SessionBatch[Bidder], mesa.Model):
         """The winning bid's index of each profile ``[M, n]``, or ``m`` where nothing sold."""
         top = actions.max(axis=1)
         return np.where(self.rules.bids[top] >= self.rules.reserve, top, self.n_bids)
-
-    def active(self, role: str = ROLE) -> np.ndarray:
-        """Bidders whose auction still runs (not converged, and inside an episode)."""
-        self._check_role(role)
-        return np.repeat(self._sessions_active & self._episode_active, self.n_bidders)
 
     def step(self) -> None:
         """One period in every running auction: bid, sell to the highest bid, reveal."""

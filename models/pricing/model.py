@@ -220,7 +220,6 @@ class PricingModel(SessionBatch[Firm], mesa.Model):
         self.history = self.rng.integers(self.n_prices, size=(M, self.memory, n), dtype=np.int64)
         self.episode_steps = np.zeros(M, dtype=np.int64)
         self.init_sessions(M, n)
-        self._episode_active = np.ones(M, dtype=bool)
         self._actions = np.zeros(M * n, dtype=np.int64)
         self._last_profits = np.zeros(M * n)
         self._never = np.zeros(M * n, dtype=bool)
@@ -268,11 +267,6 @@ class PricingModel(SessionBatch[Firm], mesa.Model):
                 )
             return index.ravel()
         return states.price_features(history, self.n_prices)
-
-    def active(self, role: str = ROLE) -> np.ndarray:
-        """Firms whose market still plays (not converged, and inside an episode)."""
-        self._check_role(role)
-        return np.repeat(self._sessions_active & self._episode_active, self.n_firms)
 
     def step(self) -> None:
         """One period in every playing market: set prices, sell, remember."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from socialrl.best_response import verdicts
+from socialrl.best_response import session_verdicts
 
 from .learned import Play, greedy_cycle
 from .measures import forced_deviation, judge_strategies
@@ -68,17 +68,9 @@ def learned_outcomes(
             "p_monopoly": model.market.p_monopoly,
             "profit_nash": nash,
             "profit_monopoly": monopoly,
-            "nash_on_path": verdicts(two(_all(judged.on_path), 2)),
-            "subgame_perfect": verdicts(two(_all(judged.everywhere), 2)),
+            "nash_on_path": session_verdicts(judged.on_path),
+            "subgame_perfect": session_verdicts(judged.everywhere),
             **{name: two(values, 2) for name, values in deviation.measures.items()},
         }
     )
     return {"markets": markets, "impulse": deviation.table, "equilibrium": judged.table}
-
-
-def _all(per_firm: np.ndarray) -> np.ndarray:
-    """Both firms' verdicts ``[M, 2]`` → the market's (NaN where they were not judged)."""
-    if np.isnan(per_firm.astype(float)).any():
-        return np.full(per_firm.shape[0], np.nan)
-    verdict = np.asarray(per_firm.astype(bool).all(axis=1))
-    return verdict

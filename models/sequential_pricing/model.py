@@ -115,7 +115,6 @@ class SequentialPricingModel(SessionBatch[Firm], mesa.Model):
         self.price_index = self.rng.integers(0, self.n_prices, size=(M, 2))  # current prices
         self.period = 0  # periods played; firm ``period % 2`` moves next
         self.init_sessions(M, 2)
-        self._episode_active = np.ones(M, dtype=bool)
         self.episode_steps = np.zeros(M, dtype=np.int64)
         self._moved = np.zeros(2 * M, dtype=bool)
         self._last_profits = np.zeros(2 * M)
@@ -135,11 +134,6 @@ class SequentialPricingModel(SessionBatch[Firm], mesa.Model):
     def _as_observation(price_index: np.ndarray) -> np.ndarray:
         """``int64[M·2]``: each firm sees the other's price (seats swapped)."""
         return np.ascontiguousarray(price_index[:, ::-1]).ravel()
-
-    def active(self, role: str = ROLE) -> np.ndarray:
-        """Firms whose market still runs (not converged, and inside an episode)."""
-        self._check_role(role)
-        return np.repeat(self._sessions_active & self._episode_active, 2)
 
     def mover(self) -> int:
         """The seat that moves in the next period."""

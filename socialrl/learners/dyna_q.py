@@ -52,14 +52,8 @@ from socialrl.learners.dyna_q_kernels import (
     dyna_model_and_plan,
     empty_model,
 )
-from socialrl.learners.q_learning import (
-    PARALLEL_MIN_AGENTS,
-    QLearning,
-    QLearningConfig,
-    _as,
-    discrete_states,
-    table_rows,
-)
+from socialrl.learners.q_learning import PARALLEL_MIN_AGENTS, QLearning, QLearningConfig
+from socialrl.learners.q_tables import as_batch, discrete_states, table_rows
 from socialrl.learners.schedules import Schedule
 
 __all__ = ["DynaQ", "DynaQConfig"]
@@ -374,13 +368,13 @@ class DynaQ(Checkpointing):
         """The step as the kernels' typed batch (checked shapes, fixed dtypes)."""
         n = self._check_bound()
         return Transitions(
-            obs=_as(obs, np.int64, n, "observations"),
-            actions=_as(actions, np.int64, n, "actions"),
-            reward=_as(reward, np.float64, n, "reward"),
-            next_obs=_as(next_obs, np.int64, n, "next observations"),
-            terminated=_as(terminated, np.bool_, n, "terminated"),
+            obs=as_batch(obs, np.int64, n, "observations"),
+            actions=as_batch(actions, np.int64, n, "actions"),
+            reward=as_batch(reward, np.float64, n, "reward"),
+            next_obs=as_batch(next_obs, np.int64, n, "next observations"),
+            terminated=as_batch(terminated, np.bool_, n, "terminated"),
             truncated=self._no_truncation,  # the model ignores time limits
-            valid=self._all_active if mask is None else _as(mask, np.bool_, n, "mask"),
+            valid=self._all_active if mask is None else as_batch(mask, np.bool_, n, "mask"),
         )
 
     def __repr__(self) -> str:

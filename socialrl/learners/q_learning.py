@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -31,7 +31,13 @@ from socialrl.learners.base import (
     set_rng_state,
 )
 from socialrl.learners.counterfactual_q import counterfactual_update
-from socialrl.learners.q_learning_kernels import epsilon_greedy, greedy_actions, q_update
+from socialrl.learners.q_learning_kernels import (
+    QKernelView,
+    epsilon_greedy,
+    greedy_actions,
+    q_update,
+)
+from socialrl.learners.q_tables import as_batch, as_rows, discrete_states, initial_q, table_rows
 from socialrl.learners.schedules import Schedule, as_schedule
 
 #: Groups at least this large, with a table per agent, use the multi-core kernels (below it,
@@ -46,8 +52,6 @@ __all__ = [
     "QLearning",
     "QLearningConfig",
     "bellman_targets",
-    "discrete_states",
-    "table_rows",
 ]
 
 
@@ -105,42 +109,6 @@ def bellman_targets(
     The reference form of the target; the compiled :func:`q_update` computes the same per agent.
     """
     return np.where(terminated, reward, reward + gamma * q_next_max)
-
-
-class QKernelView(NamedTuple):
-    """A Q-learner's state as compiled code reads and writes it (see :meth:`QLearning.kernel_view`).
-
-    The arrays and the generator are the learner's own, not copies: code that plays periods
-    for the learner (:mod:`socialrl.run.repeated_game`) updates them in place, draws its
-    exploration uniforms from ``rng`` in the order :meth:`QLearning.act` would, and then
-    advances the learner's step count ``t`` by the periods played.
-
-    Attributes:
-        q: The Q tables ``float64[tables, S, A]``.
-        rows: The table of each agent of the group, ``int64[n]``.
-        td: The TD error of each agent's last update, ``float64[n]`` (NaN: no update).
-        stable: Consecutive updates without a change of greedy action, ``int64[n]``.
-        tracking: Whether ``stable`` is being counted (:meth:`QLearning.stable_steps`).
-        rng: The generator that exploration draws from.
-        alpha: Learning rate.
-        gamma: Discount factor.
-        epsilon: The exploration schedule.
-        shared: One table for the whole group.
-        t: Steps taken so far (the schedule's clock).
-
-    """
-
-    q: np.ndarray
-    rows: np.ndarray
-    td: np.ndarray
-    stable: np.ndarray
-    tracking: bool
-    rng: np.random.Generator
-    alpha: float
-    gamma: float
-    epsilon: Schedule
-    shared: bool
-    t: int
 
 
 class QLearning(Checkpointing):
@@ -202,7 +170,7 @@ class QLearning(Checkpointing):
         """Allocate ``Q[n or 1, S, A]`` from the init option and reset the step count."""
         n_states, n_actions = discrete_states("QLearning", observation_space), int(action_space.n)
         n_tables = 1 if self.config.shared else n_agents
-        self.q = _initial_q(self.config.init, n_tables, n_states, n_actions)
+        self.q = initial_q(self.config.init, n_tables, n_states, n_actions)
         self._awaits_model = isinstance(self.config.init, str) and self.config.init == "model"
         self._proposed: tuple[np.ndarray, int, np.ndarray | None] | None = None
         self._rows = table_rows(n_agents, self.config.shared)
@@ -301,12 +269,12 @@ class QLearning(Checkpointing):
         q_update.pick(self._parallel)(
             self.q,
             self._rows,
-            _as(obs, np.int64, n, "observations"),
-            _as(actions, np.int64, n, "actions"),
-            _as(reward, np.float64, n, "reward"),
-            _as(next_obs, np.int64, n, "next observations"),
-            _as(terminated, np.bool_, n, "terminated"),
-            self._all_active if mask is None else _as(mask, np.bool_, n, "mask"),
+            as_batch(obs, np.int64, n, "observations"),
+            as_batch(actions, np.int64, n, "actions"),
+            as_batch(reward, np.float64, n, "reward"),
+            as_batch(next_obs, np.int64, n, "next observations"),
+            as_batch(terminated, np.bool_, n, "terminated"),
+            self._all_active if mask is None else as_batch(mask, np.bool_, n, "mask"),
             self.config.alpha,
             self.config.gamma,
             self._td,
@@ -342,12 +310,12 @@ class QLearning(Checkpointing):
         counterfactual_update.pick(self._parallel)(
             self.q,
             self._rows,
-            _as(obs, np.int64, n, "observations"),
-            _as(actions, np.int64, n, "actions"),
-            _as_rows(rewards, np.float64, shape, "counterfactual rewards"),
-            _as_rows(next_obs, np.int64, shape, "counterfactual next observations"),
-            _as(terminated, np.bool_, n, "terminated"),
-            self._all_active if mask is None else _as(mask, np.bool_, n, "mask"),
+            as_batch(obs, np.int64, n, "observations"),
+            as_batch(actions, np.int64, n, "actions"),
+            as_rows(rewards, np.float64, shape, "counterfactual rewards"),
+            as_rows(next_obs, np.int64, shape, "counterfactual next observations"),
+            as_batch(terminated, np.bool_, n, "terminated"),
+            self._all_active if mask is None else as_batch(mask, np.bool_, n, "mask"),
             self.config.alpha,
             self.config.gamma,
             np.empty(shape),
@@ -383,25 +351,24 @@ class QLearning(Checkpointing):
         if self.config.update == "counterfactual":
             raise RuntimeError("QLearning(update='counterfactual') cannot learn between turns")
         n = self._check_ready()
-        active = self._all_active if mask is None else _as(mask, np.bool_, n, "mask")
-        spans = _as(periods, np.int64, n, "periods")
+        active = self._all_active if mask is None else as_batch(mask, np.bool_, n, "mask")
+        spans = as_batch(periods, np.int64, n, "periods")
+        batch = (
+            as_batch(obs, np.int64, n, "observations"),
+            as_batch(actions, np.int64, n, "actions"),
+            as_batch(returns, np.float64, n, "returns"),
+            as_batch(next_obs, np.int64, n, "next observations"),
+            as_batch(terminated, np.bool_, n, "terminated"),
+        )
+        stable = self.stable if self._track_stable else _NO_TRACKING
         td = np.full(n, np.nan)
         # One kernel call per distinct τ (alternating moves: always τ = 2, so one call).
         for tau in np.unique(spans[active]):
             which = active & (spans == tau)
-            q_update.pick(self._parallel)(
-                self.q,
-                self._rows,
-                _as(obs, np.int64, n, "observations"),
-                _as(actions, np.int64, n, "actions"),
-                _as(returns, np.float64, n, "returns"),
-                _as(next_obs, np.int64, n, "next observations"),
-                _as(terminated, np.bool_, n, "terminated"),
-                which,
-                self.config.alpha,
-                self.config.gamma ** int(tau),
-                self._td,
-                self.stable if self._track_stable else _NO_TRACKING,
+            gamma_tau = self.config.gamma ** int(tau)
+            update = q_update.pick(self._parallel)
+            update(
+                self.q, self._rows, *batch, which, self.config.alpha, gamma_tau, self._td, stable
             )
             td[which] = self._td[which]
         self._td[:] = td
@@ -463,7 +430,7 @@ class QLearning(Checkpointing):
         n_tables, n_states, n_actions = self.q.shape
         if self._proposed is None:
             init = 0.0 if isinstance(self.config.init, str) else self.config.init
-            return _initial_q(init, n_tables, n_states, n_actions)
+            return initial_q(init, n_tables, n_states, n_actions)
         values, n_role, index = self._proposed
         full = np.broadcast_to(values, (n_role, n_states, n_actions))
         mine = full if index is None else full[index]
@@ -515,7 +482,7 @@ class QLearning(Checkpointing):
         return int(self._rows.shape[0])
 
     def _check_obs(self, obs: np.ndarray) -> np.ndarray:
-        return _as(obs, np.int64, self._check_ready(), "observations")
+        return as_batch(obs, np.int64, self._check_ready(), "observations")
 
     def __repr__(self) -> str:
         c = self.config
@@ -527,65 +494,3 @@ class QLearning(Checkpointing):
 
 
 _NO_TRACKING = np.zeros(0, dtype=np.int64)
-#: The native dtypes the kernels take: NumPy hands out one object per builtin dtype, so an
-#: identity test answers the hot path's question at a third of the cost of ``==``.
-_NATIVE: dict[type, np.dtype[Any]] = {t: np.dtype(t) for t in (np.int64, np.float64, np.bool_)}
-
-
-def discrete_states(learner: str, observation_space: gym.Space[Any]) -> int:
-    """The number of states ``S`` of a ``Discrete(S)`` space: a tabular learner needs one."""
-    if not isinstance(observation_space, gym.spaces.Discrete):
-        raise TypeError(
-            f"{learner} needs discrete observations (a Discrete(S) space of state indices); "
-            f"got {observation_space}"
-        )
-    return int(observation_space.n)
-
-
-def table_rows(n_agents: int, shared: bool) -> np.ndarray:
-    """The table each agent reads and writes: all the same one when shared, else its own."""
-    return np.zeros(n_agents, dtype=np.int64) if shared else np.arange(n_agents, dtype=np.int64)
-
-
-def _as(values: np.ndarray, dtype: type, n: int, what: str) -> np.ndarray:
-    """``values`` as a contiguous ``dtype[n]`` array (no copy when it already is one)."""
-    if (
-        type(values) is np.ndarray
-        and values.dtype is _NATIVE.get(dtype)
-        and values.shape == (n,)
-        and values.flags.c_contiguous
-    ):
-        return values  # the hot path: arrays straight from the model and the learner
-    arr: np.ndarray = np.ascontiguousarray(values, dtype=dtype)
-    if arr.shape != (n,):
-        raise ValueError(
-            f"QLearning bound to {n} agents got {what} of shape {arr.shape}; expected ({n},)"
-        )
-    return arr
-
-
-def _as_rows(values: np.ndarray, dtype: type, shape: tuple[int, int], what: str) -> np.ndarray:
-    """``values`` as a contiguous ``dtype[n, A]`` array, or a one-line error naming the shape."""
-    arr: np.ndarray = np.ascontiguousarray(values, dtype=dtype)
-    if arr.shape != shape:
-        raise ValueError(f"QLearning got {what} of shape {arr.shape}; expected {shape}")
-    return arr
-
-
-def _initial_q(
-    init: float | str | np.ndarray, n_tables: int, n_states: int, n_actions: int
-) -> np.ndarray:
-    """Build ``Q[n_tables, S, A]`` from the ``init`` option, checking array shapes."""
-    if isinstance(init, str):
-        return np.zeros((n_tables, n_states, n_actions))
-    arr = np.asarray(init, dtype=np.float64)
-    if arr.ndim == 0:
-        return np.full((n_tables, n_states, n_actions), float(arr))
-    if arr.shape == (n_states, n_actions):
-        return np.repeat(arr[None], n_tables, axis=0)
-    if arr.shape == (n_tables, n_states, n_actions):
-        return arr.copy()
-    raise ValueError(
-        f"init array must have shape ({n_states}, {n_actions}) or "
-        f"({n_tables}, {n_states}, {n_actions}), got {arr.shape}"
-    )

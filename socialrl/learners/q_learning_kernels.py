@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable
-from typing import Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 import numpy as np
 from numba import njit, prange
 
+if TYPE_CHECKING:
+    from socialrl.learners.schedules import Schedule
+
 _F = TypeVar("_F", bound=Callable[..., object])
 
 __all__ = [
+    "QKernelView",
     "SerialAndParallel",
     "batch_loop",
     "epsilon_greedy",
@@ -279,3 +283,39 @@ def q_update(
             stable,
             i,
         )
+
+
+class QKernelView(NamedTuple):
+    """A Q-learner's state as compiled code reads and writes it (see :meth:`QLearning.kernel_view`).
+
+    The arrays and the generator are the learner's own, not copies: code that plays periods
+    for the learner (:mod:`socialrl.run.repeated_game`) updates them in place, draws its
+    exploration uniforms from ``rng`` in the order :meth:`QLearning.act` would, and then
+    advances the learner's step count ``t`` by the periods played.
+
+    Attributes:
+        q: The Q tables ``float64[tables, S, A]``.
+        rows: The table of each agent of the group, ``int64[n]``.
+        td: The TD error of each agent's last update, ``float64[n]`` (NaN: no update).
+        stable: Consecutive updates without a change of greedy action, ``int64[n]``.
+        tracking: Whether ``stable`` is being counted (:meth:`QLearning.stable_steps`).
+        rng: The generator that exploration draws from.
+        alpha: Learning rate.
+        gamma: Discount factor.
+        epsilon: The exploration schedule.
+        shared: One table for the whole group.
+        t: Steps taken so far (the schedule's clock).
+
+    """
+
+    q: np.ndarray
+    rows: np.ndarray
+    td: np.ndarray
+    stable: np.ndarray
+    tracking: bool
+    rng: np.random.Generator
+    alpha: float
+    gamma: float
+    epsilon: Schedule
+    shared: bool
+    t: int

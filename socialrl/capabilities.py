@@ -27,18 +27,23 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from socialrl.contract import RepeatedGame
+    from socialrl.games import GameRules
 
 __all__ = [
+    "ActionMasks",
     "CounterfactualLearning",
     "CounterfactualOutcomes",
     "Discounting",
     "EndOfRunTables",
+    "GameModel",
     "InitialValues",
     "LearnedModel",
+    "MaskedActing",
     "ModelInitialised",
     "MultiPeriodLearning",
     "PolicyReport",
     "RepeatedGames",
+    "RulesPlanning",
     "StabilityTracking",
     "TabularValues",
     "TextRendering",
@@ -171,7 +176,67 @@ class MultiPeriodLearning(Protocol):
         ...
 
 
+@runtime_checkable
+class MaskedActing(Protocol):
+    """A learner that chooses among the legal moves only.
+
+    Where a model restricts moves (:class:`ActionMasks`: a full column, an offer already
+    answered), the population hands such a learner the mask with the observations, and
+    refuses, at bind time, a learner that could not respect it: an illegal move is never
+    sampled, and one forced on the model is an error.
+    """
+
+    def act_masked(self, obs: np.ndarray, legal: np.ndarray) -> np.ndarray:
+        """Exploring actions ``int64[n]`` among ``legal`` (``bool[n, A]``).
+
+        Rows without a legal move (agents that do not move now) get any action.
+        """
+        ...
+
+    def greedy_masked(self, obs: np.ndarray, legal: np.ndarray) -> np.ndarray:
+        """Greedy actions among ``legal`` (no exploration, no state change)."""
+        ...
+
+
+@runtime_checkable
+class RulesPlanning(Protocol):
+    """A learner that plans with the game's rules (tree search: MCTS, AlphaZero).
+
+    The population hands it the rules of a :class:`GameModel` at bind time; its observations
+    are then the positions themselves (rows the rules understand).
+    """
+
+    def use_rules(self, rules: GameRules) -> None:
+        """Plan with ``rules`` from now on (called once, after ``bind``)."""
+        ...
+
+
 # ------------------------------------------------------------------------------------ models
+@runtime_checkable
+class ActionMasks(Protocol):
+    """A model whose agents may not play every action everywhere (board games, bargaining)."""
+
+    def legal_actions(self, role: str) -> np.ndarray:
+        """``bool[n_agents, n_actions]``: the moves each agent may play now.
+
+        An agent that does not move this step has none.
+        """
+        ...
+
+
+@runtime_checkable
+class GameModel(Protocol):
+    """A model of turn-based games of perfect information whose rules a planner can simulate.
+
+    Each agent's observation is the position of its game (a row the rules understand), so a
+    search learner can plan from what it observes (:mod:`socialrl.games`).
+    """
+
+    def game_rules(self, role: str) -> GameRules:
+        """The rules of the games that agents of ``role`` play."""
+        ...
+
+
 @runtime_checkable
 class TurnTaking(Protocol):
     """A model whose agents move in turn: a step applies only some agents' actions.

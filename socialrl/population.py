@@ -22,11 +22,15 @@ from typing import Any, cast
 import numpy as np
 
 from socialrl.capabilities import (
+    ActionMasks,
     CounterfactualLearning,
     CounterfactualOutcomes,
     Discounting,
+    GameModel,
+    MaskedActing,
     ModelInitialised,
     MultiPeriodLearning,
+    RulesPlanning,
     TurnTaking,
 )
 from socialrl.contract import MultiAgentModel, RoleStep
@@ -93,6 +97,8 @@ class Population:
         self._counterfactuals: CounterfactualOutcomes | None = None
         #: The model, kept only where agents move in turn (who moved is asked every step).
         self._turns: TurnTaking | None = None
+        #: The model, kept only where moves are restricted (the legal ones asked every step).
+        self._masks: ActionMasks | None = None
 
     # ------------------------------------------------------------------ binding
     def bind(self, model: MultiAgentModel, seed: np.random.SeedSequence) -> None:
@@ -100,6 +106,7 @@ class Population:
         roles = model.roles
         self._counterfactuals = None
         self._turns = model if isinstance(model, TurnTaking) else None
+        self._masks = model if isinstance(model, ActionMasks) else None
         seeds = seed.spawn(len(self.groups))
         bound: list[_Bound] = []
         owner: dict[str, np.ndarray] = {r: np.full(s.n_agents, -1) for r, s in roles.items()}
@@ -126,6 +133,7 @@ class Population:
             whole = index.size == spec.n_agents and bool((index == np.arange(spec.n_agents)).all())
             name = group.name or (role if group.agents is None else f"{role}[{k}]")
             group.learner.bind(index.size, spec.observation_space, spec.action_space, group_seed)
+            _give_rules(model, role, group.learner, name)
             counterfactual, turns = self._learning_mode(
                 model, role, group.learner, name, index.size
             )
@@ -146,6 +154,15 @@ class Population:
         self._by_role = {role: [b for b in bound if b.role == role] for role in roles}
         self._sizes = {role: spec.n_agents for role, spec in roles.items()}
 
+    def _check_masks(self, learner: Learner, name: str, model: MultiAgentModel) -> None:
+        """Refuse, in one line, a learner that could play moves the model forbids."""
+        if self._masks is not None and not isinstance(learner, MaskedActing):
+            raise ValueError(
+                f"group {name!r}: {type(model).__name__} forbids some moves (legal moves vary), "
+                f"and {type(learner).__name__} cannot choose among legal moves only; use "
+                "q_learning, random, mcts or alphazero"
+            )
+
     def _learning_mode(
         self, model: MultiAgentModel, role: str, learner: Learner, name: str, n: int
     ) -> tuple[bool, TurnLedger | None]:
@@ -153,6 +170,7 @@ class Population:
 
         Refuses, in one line, what the model or the learner cannot do.
         """
+        self._check_masks(learner, name, model)
         counterfactual = _wants_counterfactuals(learner)
         if counterfactual:
             if not isinstance(model, CounterfactualOutcomes):
@@ -174,12 +192,16 @@ class Population:
 
     # ------------------------------------------------------------------ acting and learning
     def act(self, obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Exploring actions for every role."""
-        return self._gather(obs, lambda lrn, o: lrn.act(o))
+        """Exploring actions for every role (among the legal moves, where the model says)."""
+        if self._masks is not None:
+            return self._gather(obs, _act_among_legal)
+        return self._gather(obs, lambda lrn, o, _: lrn.act(o))
 
     def greedy(self, obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Greedy actions for every role (no exploration, no state change)."""
-        return self._gather(obs, lambda lrn, o: lrn.greedy(o))
+        if self._masks is not None:
+            return self._gather(obs, _greedy_among_legal)
+        return self._gather(obs, lambda lrn, o, _: lrn.greedy(o))
 
     def greedy_policy(self, role: str) -> Callable[[np.ndarray], np.ndarray]:
         """The role's greedy policy as a function ``obs[n] → actions[n]``."""
@@ -294,20 +316,25 @@ class Population:
         return [(b.name, b.role, b.learner, b.index) for b in self._bound]
 
     def _gather(
-        self, obs: Mapping[str, np.ndarray], fn: Callable[[Learner, np.ndarray], np.ndarray]
+        self,
+        obs: Mapping[str, np.ndarray],
+        fn: Callable[[Learner, np.ndarray, np.ndarray | None], np.ndarray],
     ) -> dict[str, np.ndarray]:
+        """Each group's actions for its agents, with their legal moves where masked."""
         if not self._bound:
             raise RuntimeError("bind the population to a model before it acts")
         actions: dict[str, np.ndarray] = {}
         for role, groups in self._by_role.items():
             if role not in obs:
                 continue  # e.g. one role's greedy policy
+            legal = None if self._masks is None else self._masks.legal_actions(role)
             if len(groups) == 1 and groups[0].index is None:
-                actions[role] = fn(groups[0].learner, obs[role])
+                actions[role] = fn(groups[0].learner, obs[role], legal)
                 continue
             batch = np.empty(self._sizes[role], dtype=np.int64)
             for b in groups:
-                batch[b.index] = fn(b.learner, obs[role][b.index])
+                ok = None if legal is None else legal[b.index]
+                batch[b.index] = fn(b.learner, obs[role][b.index], ok)
             actions[role] = batch
         return actions
 
@@ -343,6 +370,30 @@ def _select(
     if np.unique(index).size != index.size:
         raise ValueError(f"group {k}: agent slots repeat")
     return index
+
+
+def _act_among_legal(learner: Learner, obs: np.ndarray, legal: np.ndarray | None) -> np.ndarray:
+    """Exploring actions of a masked-acting learner (checked at bind) among ``legal``."""
+    assert legal is not None
+    return cast(MaskedActing, learner).act_masked(obs, legal)
+
+
+def _greedy_among_legal(learner: Learner, obs: np.ndarray, legal: np.ndarray | None) -> np.ndarray:
+    """Greedy actions of a masked-acting learner among ``legal``."""
+    assert legal is not None
+    return cast(MaskedActing, learner).greedy_masked(obs, legal)
+
+
+def _give_rules(model: MultiAgentModel, role: str, learner: Learner, name: str) -> None:
+    """Hand a planning learner the game's rules; refuse one in a model without rules."""
+    if not isinstance(learner, RulesPlanning):
+        return
+    if not isinstance(model, GameModel):
+        raise ValueError(
+            f"group {name!r}: {type(learner).__name__} plans with a game's rules, and "
+            f"{type(model).__name__} has none to give (a GameModel: board, bargaining)"
+        )
+    learner.use_rules(model.game_rules(role))
 
 
 def _turn_ledger(learner: Learner, name: str, n: int, model: str) -> TurnLedger:

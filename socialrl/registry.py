@@ -38,6 +38,8 @@ LEARNERS: dict[str, str] = {
     "dyna_q": "socialrl.learners.dyna_q:DynaQ",
     "reinforce": "socialrl.learners.reinforce:Reinforce",
     "a2c": "socialrl.learners.actor_critic:ActorCritic",
+    "mcts": "socialrl.learners.mcts:MCTS",
+    "alphazero": "socialrl.learners.alphazero:AlphaZero",
 }
 
 

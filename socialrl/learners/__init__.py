@@ -29,6 +29,16 @@ expected return, ``Σ_t Â_t ∇_θ log π_θ(a_t | s_t)`` (stochastic policies 
   simulated steps replayed from a learned model (kernels in
   :mod:`~socialrl.learners.dyna_q_kernels`).
 
+**Search** — plan each move by simulating the game with its rules (a game model's
+:class:`~socialrl.games.GameRules`), many games' trees grown at once
+(:mod:`~socialrl.learners.tree_search`, compiled walks in :mod:`~socialrl.learners.search_tree`):
+
+- :mod:`~socialrl.learners.mcts` — Monte Carlo tree search with UCT and random play-outs
+  (Kocsis & Szepesvári 2006): search alone, the baseline.
+- :mod:`~socialrl.learners.alphazero` — AlphaZero (Silver et al. 2017, 2018): PUCT search
+  guided by a policy-value network (:mod:`~socialrl.learners.policy_value_net`) that learns
+  from its own self-play games (:mod:`~socialrl.learners.self_play_window`).
+
 Beside them, :mod:`~socialrl.learners.fixed` holds policies that do not learn (random, fixed
 actions, your own function). The shared pieces live in modules named after what they hold:
 :mod:`~socialrl.learners.batches` (typed batches of transitions), :mod:`~socialrl.learners.replay`
@@ -49,12 +59,15 @@ from typing import Any
 from socialrl.learners.base import Learner, load_state, save_state
 from socialrl.learners.dyna_q import DynaQ, DynaQConfig
 from socialrl.learners.fixed import CallablePolicy, FixedAction, RandomPolicy
+from socialrl.learners.mcts import MCTS, MCTSConfig
 from socialrl.learners.q_learning import QLearning, QLearningConfig
 from socialrl.learners.schedules import Constant, Exponential, Linear, Schedule, as_schedule
 
 #: The learners that need torch, imported on first use: name → module.
 _TORCH_LEARNERS = {
     "ActorCritic": "socialrl.learners.actor_critic",
+    "AlphaZero": "socialrl.learners.alphazero",
+    "AlphaZeroConfig": "socialrl.learners.alphazero",
     "ActorCriticConfig": "socialrl.learners.actor_critic",
     "DQN": "socialrl.learners.dqn",
     "DQNConfig": "socialrl.learners.dqn",
@@ -64,8 +77,11 @@ _TORCH_LEARNERS = {
 
 __all__ = [
     "DQN",
+    "MCTS",
     "ActorCritic",
     "ActorCriticConfig",
+    "AlphaZero",
+    "AlphaZeroConfig",
     "CallablePolicy",
     "Constant",
     "DQNConfig",
@@ -75,6 +91,7 @@ __all__ = [
     "FixedAction",
     "Learner",
     "Linear",
+    "MCTSConfig",
     "QLearning",
     "QLearningConfig",
     "RandomPolicy",

@@ -12,6 +12,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from socialrl.games import sample_legal
 from socialrl.learners.base import rng_state_array, set_rng_state
 
 __all__ = ["CallablePolicy", "FixedAction", "RandomPolicy"]
@@ -85,6 +86,15 @@ class RandomPolicy(_Stateless):
     def greedy(self, obs: np.ndarray) -> np.ndarray:
         """A random policy has no greedy action; it stays random."""
         return self.act(obs)
+
+    def act_masked(self, obs: np.ndarray, legal: np.ndarray) -> np.ndarray:
+        """Uniform among the legal moves (a board game's random anchor)."""
+        self._check(obs)
+        return sample_legal(legal, self._rng)
+
+    def greedy_masked(self, obs: np.ndarray, legal: np.ndarray) -> np.ndarray:
+        """Still uniform among the legal moves."""
+        return self.act_masked(obs, legal)
 
 
 class FixedAction(_Stateless):

@@ -183,13 +183,17 @@ def test_alphazero_config_refuses_bad_values_in_one_line() -> None:
 
 
 # ---------------------------------------------------------------------------- contracts
-class _PlannerContract(LearnerContract):
-    """Planners observe positions of a game (Nim here) and need its rules."""
+class _Planner:
+    """The contract's setting for planners: they observe positions of a game (Nim here) and
+    need its rules. A mixin, not a contract subclass (it names no learner)."""
 
     n_agents: ClassVar[int] = 6
     observation_space: ClassVar[gym.Space[Any]] = SPACE
     action_space: ClassVar[gym.spaces.Discrete] = gym.spaces.Discrete(3)
     game: ClassVar[Nim] = Nim(10, 3)
+
+    def make(self) -> Learner:
+        raise NotImplementedError
 
     def bound(self, seed: int = 0) -> Learner:
         learner = self.make()
@@ -206,7 +210,7 @@ class _PlannerContract(LearnerContract):
 
     def train(self, learner: Learner, steps: int = 50, seed: int = 0) -> None:
         rng = np.random.default_rng(seed)
-        for _ in range(min(steps, 8)):
+        for _ in range(min(steps, 8)):  # searches are slower than table look-ups
             obs, _, reward, nxt, term = self.batch(rng)
             actions = learner.act(obs)
             learner.learn(obs, actions, reward, nxt, term, truncated=None)
@@ -222,11 +226,11 @@ class _PlannerContract(LearnerContract):
             assert legal[np.flatnonzero(movers), actions[movers]].all()
 
 
-class TestMCTSContract(_PlannerContract):
+class TestMCTSContract(_Planner, LearnerContract):
     def make(self) -> Learner:
         return MCTS(simulations=16)
 
 
-class TestAlphaZeroContract(_PlannerContract):
+class TestAlphaZeroContract(_Planner, LearnerContract):
     def make(self) -> Learner:
         return AlphaZero(simulations=8, batch_size=16, hidden=(16,))

@@ -198,7 +198,7 @@ class AlphaZero(Checkpointing):
         self._forget_unfinished(obs, movers)
         noise = dirichlet_noise(cfg.dirichlet_alpha, cfg.noise_fraction, self._rng)
         trees = search(
-            rules, obs[movers], self._evaluate, cfg.simulations, "puct", cfg.c_puct, noise
+            rules, obs[movers], self.evaluate, cfg.simulations, "puct", cfg.c_puct, noise
         )
         visits = np.where(legal[movers], trees.root_visits(), 0.0)
         early = np.array([len(self._pending[i]) < cfg.temperature_moves for i in movers])
@@ -221,7 +221,7 @@ class AlphaZero(Checkpointing):
         movers = np.flatnonzero(legal.any(axis=1))
         if movers.size:
             cfg = self.config
-            trees = search(rules, obs[movers], self._evaluate, cfg.simulations, "puct", cfg.c_puct)
+            trees = search(rules, obs[movers], self.evaluate, cfg.simulations, "puct", cfg.c_puct)
             actions[movers] = best_visited(trees.root_visits(), legal[movers], None)
         return actions
 
@@ -231,9 +231,9 @@ class AlphaZero(Checkpointing):
         Values are per seat (absolute: column ``p`` is player ``p``'s), as the search needs.
         """
         rules = self._planning_rules()
-        return self._evaluate(positions, rules.legal(positions))
+        return self.evaluate(positions, rules.legal(positions))
 
-    def _evaluate(self, positions: np.ndarray, legal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, positions: np.ndarray, legal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rules, net = self._planning_rules(), self._network()
         x = torch.from_numpy(rules.features(positions))
         with torch.inference_mode():
@@ -349,15 +349,16 @@ class AlphaZero(Checkpointing):
 
     # ------------------------------------------------------------------ reporting
     def diagnostics(self) -> dict[str, float]:
-        """Losses of the last step, games finished, gradient steps, window fill."""
+        """Games finished, gradient steps, window fill; the losses once it has trained."""
         window = self.window
-        return {
-            "policy_loss": self._losses[0],
-            "value_loss": self._losses[1],
+        out = {
             "games": float(self.games),
             "updates": float(self.updates),
             "window": float(window.size if window is not None else 0),
         }
+        if self.updates:  # no loss before the first gradient step
+            out["policy_loss"], out["value_loss"] = self._losses
+        return out
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Network, optimiser moments, window, open games' positions, generator, counters."""

@@ -142,9 +142,11 @@ def play_out(
     done = rules.terminal(states)
     for _ in range(max_moves):
         if done.all():
-            return rules.payoffs(states)
+            break
         live = np.flatnonzero(~done)
         moves = sample_legal(rules.legal(states[live]), rng)
         states[live] = rules.play(states[live], moves)
         done[live] = rules.terminal(states[live])
+    if done.all():
+        return rules.payoffs(states)
     raise RuntimeError(f"random play did not end a game within {max_moves} moves")

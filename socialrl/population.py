@@ -160,7 +160,7 @@ class Population:
             raise ValueError(
                 f"group {name!r}: {type(model).__name__} forbids some moves (legal moves vary), "
                 f"and {type(learner).__name__} cannot choose among legal moves only; use "
-                "q_learning, random, mcts or alphazero"
+                "alphazero, mcts, random or one of the model's strategies"
             )
 
     def _learning_mode(

@@ -36,8 +36,9 @@ expected return, ``Σ_t Â_t ∇_θ log π_θ(a_t | s_t)`` (stochastic policies 
 - :mod:`~socialrl.learners.mcts` — Monte Carlo tree search with UCT and random play-outs
   (Kocsis & Szepesvári 2006): search alone, the baseline.
 - :mod:`~socialrl.learners.alphazero` — AlphaZero (Silver et al. 2017, 2018): PUCT search
-  guided by a policy-value network (:mod:`~socialrl.learners.policy_value_net`) that learns
-  from its own self-play games (:mod:`~socialrl.learners.self_play_window`).
+  (:mod:`~socialrl.learners.puct`, beside UCT) guided by a policy-value network
+  (:mod:`~socialrl.learners.policy_value_net`) that learns from its own self-play games
+  (:mod:`~socialrl.learners.self_play_window`).
 
 Beside them, :mod:`~socialrl.learners.fixed` holds policies that do not learn (random, fixed
 actions, your own function). The shared pieces live in modules named after what they hold:

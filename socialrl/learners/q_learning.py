@@ -25,12 +25,9 @@ import gymnasium as gym
 import numpy as np
 
 from socialrl.capabilities import InitialValues
-from socialrl.learners.base import (
-    Checkpointing,
-    rng_state_array,
-    set_rng_state,
-)
+from socialrl.learners.base import Checkpointing, rng_state_array, set_rng_state
 from socialrl.learners.counterfactual_q import counterfactual_update
+from socialrl.learners.legal_choice import epsilon_greedy_among, greedy_among
 from socialrl.learners.q_learning_kernels import (
     QKernelView,
     epsilon_greedy,
@@ -138,14 +135,8 @@ class QLearning(Checkpointing):
         shared: bool = False,
         update: str = "played",
     ) -> None:
-        self.config = QLearningConfig(
-            alpha=alpha,
-            gamma=gamma,
-            epsilon=epsilon,  # type: ignore[arg-type]
-            init=init,
-            shared=shared,
-            update=update,
-        )
+        # The fields in their order; the config turns ε into a schedule.
+        self.config = QLearningConfig(alpha, gamma, epsilon, init, shared, update)  # type: ignore[arg-type]
         self.q = np.zeros((0, 0, 0))
         self.t = 0
         self._rows = np.zeros(0, dtype=np.int64)
@@ -245,6 +236,17 @@ class QLearning(Checkpointing):
         actions = np.empty(self.n_agents, dtype=np.int64)
         greedy_actions(self.q, self._rows, obs, actions)
         return actions
+
+    def act_masked(self, obs: np.ndarray, legal: np.ndarray) -> np.ndarray:
+        """ε-greedy among the legal moves only; advances the schedule by one step."""
+        values = self.q[self._rows, self._check_obs(obs)]
+        actions = epsilon_greedy_among(values, legal, self.epsilon, self._rng)
+        self.t += 1
+        return actions
+
+    def greedy_masked(self, obs: np.ndarray, legal: np.ndarray) -> np.ndarray:
+        """The legal move of highest value (ties → lowest)."""
+        return greedy_among(self.q[self._rows, self._check_obs(obs)], legal)
 
     def learn(
         self,

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-__all__ = ["SearchTrees", "backup", "select_leaves"]
+from socialrl.learners.puct import PUCT, UCT, edge_score
 
-#: The scores a walk can choose by (a constant of the compiled loop).
-UCT, PUCT = 0, 1
+__all__ = ["PUCT", "UCT", "SearchTrees", "backup", "select_leaves"]
 
 
 @dataclass
@@ -79,22 +78,6 @@ class SearchTrees:
         return self.visits[:, 0, :]
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _edge_score(
-    rule: int, q: float, prior: float, visits: float, parent_visits: float, c: float
-) -> float:
-    """UCT (Kocsis & Szepesvári 2006) or PUCT (Silver et al. 2017) of one edge.
-
-    UCT:  Q(s,a) + c √(ln N(s) / N(s,a)), and +∞ for an untried edge (try each once);
-    PUCT: Q(s,a) + c P(s,a) √N(s) / (1 + N(s,a)).
-    """
-    if rule == UCT:
-        if visits == 0.0:
-            return np.inf
-        return q + c * np.sqrt(np.log(parent_visits) / visits)
-    return q + c * prior * np.sqrt(parent_visits) / (1.0 + visits)
-
-
 @njit(cache=True, nogil=True)
 def _choose(
     trees_legal: np.ndarray,
@@ -123,7 +106,7 @@ def _choose(
             continue
         n = visits[b, node, a]
         q = total[b, node, a] / n if n > 0.0 else fpu
-        score = _edge_score(rule, q, prior[b, node, a], n, parent, c)
+        score = edge_score(rule, q, prior[b, node, a], n, parent, c)
         if score > best_score:
             best, best_score = a, score
     return best

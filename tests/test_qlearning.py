@@ -254,3 +254,19 @@ def test_serial_and_parallel_loops_are_one_body_with_one_result() -> None:
 
     for serial, parallel in zip(play(False), play(True), strict=True):
         np.testing.assert_array_equal(serial, parallel)
+
+
+def test_masked_q_learning_plays_only_legal_moves_and_the_best_of_them() -> None:
+    learner = QLearning(epsilon=0.3)
+    learner.bind(3, gym.spaces.Discrete(2), gym.spaces.Discrete(4), np.random.SeedSequence(0))
+    learner.q[:, 0] = [5.0, 9.0, 1.0, 9.0]
+    legal = np.array([[True, False, True, False], [True, True, True, True], [False] * 4])
+    obs = np.zeros(3, dtype=np.int64)
+    np.testing.assert_array_equal(learner.greedy_masked(obs, legal), [0, 1, 0])  # best legal
+    seen = np.zeros((3, 4))
+    for _ in range(2000):
+        seen[np.arange(3), learner.act_masked(obs, legal)] += 1
+    assert seen[0, [1, 3]].sum() == 0, "an illegal move was played"
+    assert seen[0, 2] / 2000 == pytest.approx(0.15, abs=0.03)  # explores ε/2 onto move 2
+    assert seen[1, 1] / 2000 == pytest.approx(0.35 + 0.075, abs=0.04)  # ties 1 and 3 split
+    assert learner.t == 2000

@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_dqn.py
 	$(VENV)/bin/python bench/bench_calvano.py
 	$(VENV)/bin/python bench/bench_app.py
+	$(VENV)/bin/python bench/bench_board.py
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

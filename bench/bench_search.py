@@ -35,12 +35,12 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine  # noqa: E402
+from machine import machine
+from socialrl_models.board.rules import KInARow
 
-from socialrl.games import sample_legal  # noqa: E402
-from socialrl.learners.alphazero import AlphaZero  # noqa: E402
-from socialrl.learners.tree_search import Evaluator, rollout_evaluator, search  # noqa: E402
-from socialrl_models.board.rules import KInARow  # noqa: E402
+from socialrl.games import sample_legal
+from socialrl.learners.alphazero import AlphaZero
+from socialrl.learners.tree_search import Evaluator, rollout_evaluator, search
 
 GAMES = 64
 

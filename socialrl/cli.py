@@ -6,6 +6,9 @@
     socialrl show results/maze_learning
     socialrl export results/maze_learning --format csv [--to exports/maze_learning]
     socialrl app [results] [--port 8501]
+    socialrl tournament studies/axelrod_tournament.toml [--out results]
+    socialrl crossplay results/crossplay_coordination [--focal all] [--background all]
+                       [--episodes 10] [--steps 100]
 
 Errors in a study (unknown keys, wrong types, unknown names, parameters a model does not take,
 an empty sweep) are one line naming the file and key, before any run starts; the exit code is 2.
@@ -249,6 +252,98 @@ def export(
         return
     for path in loaded.export(to or results / "export", format):
         console.print(str(path))
+
+
+@app.command()
+def tournament(
+    file: Annotated[Path, typer.Argument(help="A tournament file (.toml).")],
+    out: Annotated[Path, typer.Option(help="Root folder of results.")] = Path("results"),
+) -> None:
+    """Play an Axelrod-style round robin (and a Moran process): tables under OUT/<name>/."""
+    from socialrl.tournament.runner import run_tournament, write_tables
+    from socialrl.tournament.spec import TournamentSpecError, load_tournament
+
+    try:
+        spec = load_tournament(file)
+    except TournamentSpecError as err:
+        _fail(str(err))
+        return
+    played = run_tournament(spec)
+    written = write_tables(played, out)
+    title = f"{spec.name}: ranking by median score per turn over repetitions (n)"
+    for part in layout(played.results.summary(), title, console.width):
+        console.print(part)
+    console.print(f"{written[0].parent}: {len(written)} files in {played.seconds:.1f} s")
+
+
+@app.command()
+def crossplay(
+    studies: Annotated[
+        list[Path], typer.Argument(help="Study results folders; the tables go into the first.")
+    ],
+    focal: Annotated[
+        list[str] | None,
+        typer.Option(help="Focal populations: all, a run id, KEY=VALUE, strategy:NAME[:k=v,…]."),
+    ] = None,
+    background: Annotated[
+        list[str] | None, typer.Option(help="Who they meet (same forms; default: all).")
+    ] = None,
+    episodes: Annotated[int, typer.Option(help="Episodes per match.")] = 10,
+    steps: Annotated[int, typer.Option(help="Steps per episode.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of every match's episodes.")] = 0,
+    focal_role: Annotated[str | None, typer.Option(help="The role the focal holds.")] = None,
+    focal_agents: Annotated[
+        str | None, typer.Option(help='Its slots (JSON): [0, 2] or {"firm": 1}.')
+    ] = None,
+) -> None:
+    """Cross-play: trained populations against other seeds, algorithms, strategies, themselves."""
+    import json
+
+    from socialrl.study import ResultsError
+    from socialrl.study.crossplay import TABLE_FILE, CrossPlayError, Schedule, crossplay_study
+
+    try:
+        agents = None if focal_agents is None else json.loads(focal_agents)
+    except ValueError:
+        _fail(f'--focal-agents must be JSON ([0, 2] or {{"firm": 1}}), got {focal_agents!r}')
+        return
+    try:
+        result = crossplay_study(
+            studies,
+            focal or ["all"],
+            background or ["all"],
+            schedule=Schedule(episodes, steps, seed),
+            focal_role=focal_role,
+            focal_agents=agents,
+        )
+    except (CrossPlayError, FileNotFoundError, ResultsError, ValueError) as err:
+        _fail(str(err))
+        return
+    _print_crossplay(result, studies[0] / TABLE_FILE)
+
+
+def _print_crossplay(result: Any, path: Path) -> None:
+    """The matrix (where it fits the terminal) and the summary per focal design cell."""
+    from socialrl.study.crossplay import payoff_matrix
+
+    table = result.table
+    matrix = payoff_matrix(table).reset_index()
+    low, high = int(table["n"].min()), int(table["n"].max())
+    n = str(low) if low == high else f"{low}–{high}"
+    title = (
+        f"focal payoff (rows) against each background (n = {n} {table['unit'].iloc[0]}s per cell)"
+    )
+    parts = layout(matrix, title, console.width)
+    if len(parts) == 1:  # a matrix too wide for the terminal is left to the table and the app
+        console.print(parts[0])
+    else:
+        console.print(
+            f"({matrix.shape[0]} × {matrix.shape[1] - 1} matrix: see the app's Cross-play page)",
+            style="dim",
+        )
+    for part in layout(result.summary, "per focal design cell", console.width):
+        console.print(part)
+    console.print(f"{path}: {len(table)} matches")
 
 
 @app.command("app")

@@ -31,7 +31,15 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["GameRules", "IllegalMove", "check_legal", "play_out", "sample_legal"]
+__all__ = [
+    "GameRules",
+    "IllegalMove",
+    "check_legal",
+    "check_moves",
+    "handed_rules",
+    "play_out",
+    "sample_legal",
+]
 
 
 class IllegalMove(ValueError):
@@ -150,3 +158,21 @@ def play_out(
     if done.all():
         return rules.payoffs(states)
     raise RuntimeError(f"random play did not end a game within {max_moves} moves")
+
+
+def check_moves(rules: GameRules, n_actions: int, who: str) -> None:
+    """Refuse, in one line, rules whose moves do not fit the role's action space."""
+    if n_actions and rules.n_actions() != n_actions:
+        raise ValueError(
+            f"{who}: the rules have {rules.n_actions()} moves, the role's action space {n_actions}"
+        )
+
+
+def handed_rules(rules: GameRules | None, who: str) -> GameRules:
+    """The rules a planner was handed, or a one-line error saying how to hand them over."""
+    if rules is None:
+        raise RuntimeError(
+            f"{who} plans with a game's rules: bind it in a population of a game model "
+            "(board, bargaining), or call use_rules(rules)"
+        )
+    return rules

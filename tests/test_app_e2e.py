@@ -215,3 +215,98 @@ def test_explore_maze_view_and_download_in_a_real_browser(server: str, browser: 
     last = agents[agents["step"] == agents.groupby("run_id")["step"].transform("max")]
     assert len(last) and last["greedy_optimal"].all()  # every walker on the shortest path
     assert not errors, errors
+
+
+def test_crossplay_heatmap_in_a_real_browser(server: str, browser: object) -> None:
+    """A coordination study's cross-play, opened on its page: the heatmap and its n."""
+    from socialrl.study.crossplay import Schedule, crossplay_study
+    from tests.test_crossplay import coordination_study
+
+    study = build(ROOTS["results"], coordination_study("conventions_e2e", replications=3))
+    crossplay_study([study], schedule=Schedule(episodes=2, steps=5))
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(f"{server}/?study=conventions_e2e")
+    page.get_by_text("runs done").wait_for(timeout=WAIT_MS)
+    page.get_by_test_id("stSidebarNav").get_by_text("Cross-play").click()
+    page.locator(CHART).first.wait_for(timeout=WAIT_MS)
+    heatmap = page.locator("[data-testid='stPlotlyChart']").first
+    assert heatmap.locator(".heatmaplayer image, .hm image").count() >= 1  # the matrix's cells
+    for rep in range(3):  # a row and a column per trained run
+        assert heatmap.get_by_text(f"conventions_e2e · rep {rep}").count() == 2
+    page.get_by_text("n = 2 episodes per cell").wait_for(timeout=WAIT_MS)
+    page.get_by_text("Per focal design cell").wait_for(timeout=WAIT_MS)
+    assert page.locator("[data-testid='stException']").count() == 0
+    _shot(page, "crossplay")
+    assert not errors, errors
+
+
+def _open(browser: object, server: str, study: str, nav: str) -> tuple[object, list[str]]:
+    """A new page on ``study``, navigated to the sidebar entry ``nav``; its page errors."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(f"{server}/?study={study}")
+    page.get_by_text("runs done").wait_for(timeout=WAIT_MS)
+    page.get_by_test_id("stSidebarNav").get_by_text(nav).click()
+    return page, errors
+
+
+def test_board_replay_steps_through_a_game_in_a_real_browser(server: str, browser: object) -> None:
+    """Tic-tac-toe, random against the solver: a game replayed move by move with the slider."""
+    study = {
+        "name": "board_e2e",
+        "seed": 3,
+        "replications": 1,
+        "model": {"name": "board", "params": {"n_games": 4}},
+        "population": [
+            {
+                "name": "solver",
+                "role": "player",
+                "agents": {"seat": 0},
+                "learner": "perfect_player",
+            },
+            {"name": "random", "role": "player", "agents": {"seat": 1}, "learner": "random"},
+        ],
+        "run": {"steps": 30, "record_every": 10},
+    }
+    build(ROOTS["results"], study)
+    page, errors = _open(browser, server, "board_e2e", "Model views")
+    page.get_by_text("Replay a game").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.get_by_text("after ply").first.wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    board = page.locator("[data-testid='stPlotlyChart']").filter(has_text="after ply").first  # type: ignore[attr-defined]
+    full = board.locator("text").all_text_contents()
+    slider = page.get_by_role("slider").first  # type: ignore[attr-defined]
+    slider.focus()
+    slider.press("Home")  # back to the empty board
+    page.get_by_text("after ply 0 of").first.wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    empty = page.locator("[data-testid='stPlotlyChart']").filter(has_text="after ply 0").first  # type: ignore[attr-defined]
+    stones = lambda texts: sum(t.strip() in ("X", "O") for t in texts)  # noqa: E731
+    assert stones(full) >= 5 and stones(empty.locator("text").all_text_contents()) == 0
+    slider.press("ArrowRight")  # one ply: the first stone
+    page.get_by_text("after ply 1 of").first.wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    assert page.locator("[data-testid='stException']").count() == 0  # type: ignore[attr-defined]
+    _shot(page, "board_replay")
+    assert not errors, errors
+
+
+def test_rating_curve_over_training_in_a_real_browser(
+    server: str, browser: object, tmp_path: Path
+) -> None:
+    """A prisoner's-dilemma league with ratings: the curve of every rated player, with n."""
+    from socialrl.study import run_study
+    from socialrl.study.spec import load_study
+    from tests.test_league import write
+
+    spec, _ = load_study(write(tmp_path, 'of = "learner"\nsnapshot_every = 100', rate_every=200))
+    run_study(spec, out=ROOTS["results"], backend="sequential")
+    page, errors = _open(browser, server, spec.name, "Ratings")
+    page.locator(CHART).first.wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    curve = page.locator("[data-testid='stPlotlyChart']").first  # type: ignore[attr-defined]
+    assert curve.locator("g.trace").count() >= 2  # the learner and the anchor at least
+    assert curve.get_by_text("tit_for_tat").count() >= 1
+    page.get_by_text("of one run").first.wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    assert page.locator("[data-testid='stException']").count() == 0  # type: ignore[attr-defined]
+    _shot(page, "ratings")
+    assert not errors, errors

@@ -118,7 +118,9 @@ def test_batched_env_same_step_autoreset() -> None:
 
 
 def test_unknown_model_name_lists_allowed() -> None:
-    allowed = "auction, coordination, gymnasium, maze, pricing, sequential_pricing"
+    allowed = (
+        "auction, bargaining, board, coordination, gymnasium, maze, pricing, sequential_pricing"
+    )
     with pytest.raises(KeyError, match=f"unknown model 'mase'; allowed: {allowed}"):
         MultiAgentEnv("mase")
 

@@ -145,7 +145,7 @@ def test_typed_settings_are_what_the_keywords_build() -> None:
     settings = RunSettings(steps=600, record_every=100, snapshot_every=300)
     typed = run_simulation("maze", MAZE, {"walker": QLearning(alpha=0.5)}, settings, seed=4)
     keywords = simulate(
-        "maze", MAZE, {"walker": QLearning(alpha=0.5)}, seed=4, **settings.model_dump()
+        "maze", MAZE, {"walker": QLearning(alpha=0.5)}, seed=4, **settings.identity()
     )
     for (name, a), (_, b) in zip(typed.tables(), keywords.tables(), strict=True):
         pd.testing.assert_frame_equal(a, b, obj=name)

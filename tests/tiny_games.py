@@ -61,7 +61,9 @@ class Nim:
 
     def winning_moves(self, pile: int) -> list[int]:
         """Moves (0-based) that leave a multiple of ``take + 1``; [] in a lost position."""
-        return [a for a in range(self.take) if a + 1 <= pile and (pile - a - 1) % (self.take + 1) == 0]
+        return [
+            a for a in range(self.take) if a + 1 <= pile and (pile - a - 1) % (self.take + 1) == 0
+        ]
 
 
 def play_games(rules, first, second, n_games, seed=0, learn=True, greedy=False):  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""The app's frame: page set-up, the shared sidebar, and navigation between the six pages.
+"""The app's frame: page set-up, the shared sidebar, and navigation between the pages.
 
 ``streamlit run`` executes the entry script (``app.py``, or the packaged
 ``socialrl/app/streamlit_app.py``) on every interaction; it calls :func:`main`, which draws
@@ -22,6 +22,8 @@ def pages() -> list[st.Page]:
         st.Page(PAGES / "studies.py", title="Studies", icon=":material/folder_open:", default=True),
         st.Page(PAGES / "explore.py", title="Explore", icon=":material/monitoring:"),
         st.Page(PAGES / "sensitivity.py", title="Sensitivity", icon=":material/tune:"),
+        st.Page(PAGES / "crossplay.py", title="Cross-play", icon=":material/grid_view:"),
+        st.Page(PAGES / "ratings.py", title="Ratings", icon=":material/leaderboard:"),
         st.Page(PAGES / "models.py", title="Model views", icon=":material/grid_on:"),
         st.Page(PAGES / "run.py", title="Run", icon=":material/play_arrow:"),
         st.Page(PAGES / "export.py", title="Export", icon=":material/download:"),

@@ -31,7 +31,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from socialrl.games import GameRules
+from socialrl.games import GameRules, check_moves, handed_rules
 from socialrl.learners.base import Checkpointing, rng_state_array, set_rng_state
 from socialrl.learners.mcts import best_visited
 from socialrl.learners.networks import (
@@ -159,11 +159,7 @@ class AlphaZero(Checkpointing):
 
     def use_rules(self, rules: GameRules) -> None:
         """Build a fresh network, optimiser and window for this game."""
-        if self.n_actions and rules.n_actions() != self.n_actions:
-            raise ValueError(
-                f"the rules have {rules.n_actions()} moves, the role's action space "
-                f"{self.n_actions}"
-            )
+        check_moves(rules, self.n_actions, "AlphaZero")
         self._rules = rules
         cfg = self.config
         n_features = int(rules.features(rules.initial(1)).shape[1])
@@ -234,6 +230,7 @@ class AlphaZero(Checkpointing):
         return self.evaluate(positions, rules.legal(positions))
 
     def evaluate(self, positions: np.ndarray, legal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The search's evaluator: priors over ``legal`` and per-seat values, one network call."""
         rules, net = self._planning_rules(), self._network()
         x = torch.from_numpy(rules.features(positions))
         with torch.inference_mode():
@@ -384,6 +381,12 @@ class AlphaZero(Checkpointing):
         self.games, self.updates = (int(v) for v in state["counters"])
         self._owed = float(state["owed"])
         self._pending = [[] for _ in range(self.n_agents)]
+        agents = np.asarray(state["open.agent"])
+        if agents.size and agents.max() >= self.n_agents:
+            raise ValueError(
+                f"checkpoint has open games of agent {int(agents.max())}, but this learner "
+                f"drives {self.n_agents} agents"
+            )
         for i, f, ok, pi, seat in zip(
             state["open.agent"],
             state["open.features"],
@@ -416,12 +419,7 @@ class AlphaZero(Checkpointing):
 
     # ------------------------------------------------------------------ plumbing
     def _planning_rules(self) -> GameRules:
-        if self._rules is None:
-            raise RuntimeError(
-                "AlphaZero plans with a game's rules: bind it in a population of a game model "
-                "(board, bargaining), or call use_rules(rules)"
-            )
-        return self._rules
+        return handed_rules(self._rules, "AlphaZero")
 
     def _network(self) -> PolicyValueNet:
         self._planning_rules()

@@ -20,7 +20,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from socialrl.games import GameRules
+from socialrl.games import GameRules, check_moves, handed_rules
 from socialrl.learners.base import Checkpointing, rng_state_array, set_rng_state
 from socialrl.learners.tree_search import check_positions, rollout_evaluator, search
 
@@ -102,11 +102,7 @@ class MCTS(Checkpointing):
 
     def use_rules(self, rules: GameRules) -> None:
         """Plan with these rules (the population hands over the model's)."""
-        if rules.n_actions() != self.n_actions and self.n_actions:
-            raise ValueError(
-                f"the rules have {rules.n_actions()} moves, the role's action space "
-                f"{self.n_actions}"
-            )
+        check_moves(rules, self.n_actions, "MCTS")
         self._rules = rules
 
     def act(self, obs: np.ndarray) -> np.ndarray:
@@ -142,12 +138,7 @@ class MCTS(Checkpointing):
 
     # ------------------------------------------------------------------ search
     def _planning_rules(self) -> GameRules:
-        if self._rules is None:
-            raise RuntimeError(
-                "MCTS plans with a game's rules: bind it in a population of a game model "
-                "(board, bargaining), or call use_rules(rules)"
-            )
-        return self._rules
+        return handed_rules(self._rules, "MCTS")
 
     def _decide(
         self, obs: np.ndarray, legal: np.ndarray, ties: np.random.Generator | None

@@ -10,6 +10,10 @@ keyword arguments (scripts do).
 Where the model is a batch of repeated games driven by tabular Q-learners, the run plays many
 periods per compiled call (:mod:`socialrl.run.repeated_game`) and the step loop is skipped;
 the tables are the same.
+
+Where a group is a league opponent (:class:`~socialrl.run.league.LeagueOpponent`), the run's
+leagues (:mod:`socialrl.run.league`) snapshot its learner, draw the opponent of each period and
+rate the learner, after every step; they add the ``league`` and ``ratings`` tables.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from socialrl.envs.batched import MultiAgentEnv
 from socialrl.learners.base import Learner
 from socialrl.population import Group, Population
 from socialrl.results import Results
+from socialrl.run.league import Leagues, prepare_leagues
 from socialrl.run.recorder import Recorder, final_tables
 from socialrl.run.repeated_game import SessionRunner, compiled_sessions
 from socialrl.run.settings import RunSettings, run_settings
@@ -102,6 +107,7 @@ def run_simulation(
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     model_seed, population_seed = root.spawn(2)
     started = time.perf_counter()
+    templates = prepare_leagues(pop)
     env = MultiAgentEnv(model, params)
     obs = env.reset(model_seed)
     world = env.model
@@ -109,13 +115,21 @@ def run_simulation(
     pop.bind(world, population_seed)
     recorder = Recorder(world, pop, settings.record_every, settings.snapshot_every)
     try:
+        leagues = None
+        if templates is not None:  # the league's seed is a third child: other runs unchanged
+            leagues = Leagues.start(
+                templates, world, pop, model, params, settings.steps, root.spawn(1)[0]
+            )
         stopping = Stopping(world, pop, settings)
         runner = _compiled_runner(world, pop, settings, stopping, learn) if compiled else None
         loop = _StepLoop(env, pop, recorder, stopping, learn, _Reporter(settings.steps, progress))
+        loop.leagues = leagues
         limit = settings.steps if settings.steps is not None else np.iinfo(np.int64).max
         t = loop.run(obs, limit) if runner is None else _play_compiled(runner, loop, limit)
         recorder.finish(t)
         extra = final_tables(world, pop)
+        if leagues is not None:
+            extra.update(leagues.tables())
     finally:
         env.close()
     meta = _meta(model, params, seed, t, time.perf_counter() - started, pop)
@@ -163,6 +177,7 @@ class _StepLoop:
     ) -> None:
         self.env, self.pop, self.recorder = env, pop, recorder
         self.stopping, self.learn, self.report = stopping, learn, report
+        self.leagues: Leagues | None = None  # snapshots, opponents and ratings, if any
 
     def run(self, obs: dict[str, np.ndarray], limit: int) -> int:
         """Step from observations ``obs`` until ``limit`` steps or a stopping rule; steps run."""
@@ -179,6 +194,8 @@ class _StepLoop:
                 pop.learn(obs, actions, outcome, active)
             t += 1
             recorder.after_step(t, outcome)
+            if self.leagues is not None:
+                self.leagues.after_step(t, outcome)
             obs = {role: out.obs for role, out in outcome.items()}
             if self.stopping.reached(t, recorder.min_episodes):
                 break

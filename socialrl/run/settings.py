@@ -52,6 +52,10 @@ class RunSettings(BaseModel):
             model of independent sessions (:class:`~socialrl.contract.SessionModel`, e.g. the
             pricing market's markets) each session ends on its own once its agents are stable,
             and the run ends when every session has (Calvano et al.'s convergence rule).
+        keep_learners: Keep each group's final learner in the study's run folder (cross-play
+            plays trained populations again from them). False for studies of many large runs
+            (a pricing run's Q tables take ≈ 2.6 MB per 50 markets): nothing else changes, and
+            it is not part of the run's identity (:meth:`identity`).
 
     """
 
@@ -62,6 +66,11 @@ class RunSettings(BaseModel):
     record_every: Count = 100
     snapshot_every: Count | None = None
     stop_when_stable: Count | None = None
+    keep_learners: bool = True
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that decide a run's tables (its id hashes them): all but storage."""
+        return self.model_dump(exclude={"keep_learners"})
 
     @model_validator(mode="after")
     def _has_length(self) -> RunSettings:

@@ -94,7 +94,7 @@ class RunConfig:
         for g in self.groups:
             flat[f"population.{g.name}.learner"] = g.learner
             flat.update({f"population.{g.name}.{k}": v for k, v in g.params.items()})
-        flat.update({f"run.{k}": v for k, v in self.run.model_dump().items() if v is not None})
+        flat.update({f"run.{k}": v for k, v in self.run.identity().items() if v is not None})
         # a key inside a table parameter (population.firm.epsilon.beta) gets its own column
         flat.update({k: v for k, v in self.swept.items() if k not in flat})
         return flat
@@ -265,7 +265,7 @@ def expand(
                 "model": spec.model.name,
                 "model_params": model_params,
                 "groups": [g.__dict__ for g in groups],
-                "run": run.model_dump(),
+                "run": run.identity(),
                 "seed": seed,
             }
             if row is not None:  # sampled rows may repeat: the row makes the run

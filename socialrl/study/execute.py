@@ -3,7 +3,8 @@
 The same function runs in the study process (sequential backend), in a local worker process
 and in a Ray task, so a run's tables depend only on its :class:`RunConfig` — identical on
 every backend. A run that raises, or whose learners diverge, comes back as ``failed`` with its
-error and traceback; the study goes on.
+error and traceback; the study goes on. A finished run hands back its learners' final states
+too (:func:`final_states`), which the store keeps beside the tables.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from socialrl.population import Population
 from socialrl.run import run_simulation
 from socialrl.study.design import RunConfig, build_population
 from socialrl.study.store import RunOutcome
 
-__all__ = ["execute_run", "limit_threads"]
+__all__ = ["execute_run", "final_states", "limit_threads"]
 
 
 def limit_threads() -> None:
@@ -56,14 +60,16 @@ def execute_run(
     try:
         total = config.run.steps or 0
         report = None if progress is None else (lambda t: progress(config.run_id, t, total))
+        population = build_population(config.groups)
         results = run_simulation(
             config.model,
             config.model_params,
-            build_population(config.groups),
+            population,
             config.run,
             seed=config.seed,
             progress=report,
         )
+        learners = final_states(population) if config.run.keep_learners else []
     except Exception as err:  # a failed run is data: recorded, not raised
         info.update(
             status="failed",
@@ -80,7 +86,16 @@ def execute_run(
         steps_run=results.meta["steps"],
         final=_final_metrics(results.steps),
     )
-    return RunOutcome(config.run_id, "done", dict(results.tables()), info)
+    return RunOutcome(config.run_id, "done", dict(results.tables()), info, learners=learners)
+
+
+def final_states(population: Population) -> list[dict[str, np.ndarray]]:
+    """Each group's learner as the run left it, in the order of the run's groups.
+
+    The store keeps them beside the tables, so that a trained population can play again
+    (cross-play) without training it a second time.
+    """
+    return [learner.state_dict() for _name, _role, learner, _slots in population.bound_groups]
 
 
 def _final_metrics(steps: Any) -> dict[str, float]:

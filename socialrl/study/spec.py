@@ -29,6 +29,17 @@ In Python the same classes are built directly (``StudySpec(name=..., model=Model
 ``population.<group>.<param>`` (a group is named by ``name``, else by its role) and
 ``run.<setting>``. ``[sweep.grid]`` is a full factorial, ``[sweep.zip]`` walks equal-length
 lists together, ``[[sweep.points]]`` lists points explicitly; parts present are crossed.
+
+A group played by frozen snapshots of another group's learner (self-play leagues,
+:mod:`socialrl.run.league`) says so instead of naming a learner::
+
+    [[population]]
+    name = "past"
+    agents = { side = 1 }
+    league = { of = "learner", snapshot_every = 1000, choose = "prioritised" }
+
+``league = {…}`` is short for ``learner = "socialrl.run.league:LeagueOpponent"`` with the
+table as its ``params`` (so ``population.past.snapshot_every`` is a sweep key like any other).
 """
 
 from __future__ import annotations
@@ -44,9 +55,17 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from socialrl.run.league.settings import AnchorSettings, LeagueSettings, RatingSettings
 from socialrl.run.settings import Count, RunSettings, WholeNumber
+from socialrl.study.league_spec import (
+    LEAGUE_LEARNER,
+    check_league_params,
+    league_problems,
+    league_table,
+)
 
 __all__ = [
+    "LEAGUE_LEARNER",
     "STUDY_NAME",
     "AdaptiveSpec",
     "GroupSpec",
@@ -126,10 +145,26 @@ class GroupSpec(_Strict):
     agents: list[int] | dict[str, Any] | None = None
     name: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _league_table(cls, data: Any) -> Any:
+        return league_table(data)
+
+    @model_validator(mode="after")
+    def _league_settings(self) -> GroupSpec:
+        if self.learner == LEAGUE_LEARNER:
+            check_league_params(self.params)
+        return self
+
     @property
     def label(self) -> str:
         """The group's name in sweep keys and columns."""
         return self.name or self.role or "agents"
+
+    @property
+    def league(self) -> LeagueSettings | None:
+        """The group's league settings, if snapshots of another group play it."""
+        return LeagueSettings(**self.params) if self.learner == LEAGUE_LEARNER else None
 
 
 class RangeSpec(_Strict):
@@ -284,6 +319,13 @@ class StudySpec(_Strict):
     units: dict[str, str] = Field(default_factory=dict)
     adaptive: AdaptiveSpec | None = None
 
+    @model_validator(mode="after")
+    def _leagues_fit(self) -> StudySpec:
+        problems = league_problems(self.population, self.sweep, self.run)
+        if problems:
+            raise ValidationError.from_exception_data("StudySpec", problems)
+        return self
+
     @property
     def most_replications(self) -> int:
         """Replications a point may get: ``replications``, or the adaptive cap."""
@@ -405,6 +447,9 @@ _CHILDREN: dict[str, type[BaseModel]] = {
     "run": RunSettings,
     "sample": SampleSpec,
     "adaptive": AdaptiveSpec,
+    "league": LeagueSettings,
+    "ratings": RatingSettings,
+    "anchors": AnchorSettings,
 }
 
 
@@ -415,4 +460,4 @@ def _allowed_keys(parent: list[str]) -> list[str]:
         cls = RangeSpec
     elif names and names[-1] in _CHILDREN:
         cls = _CHILDREN[names[-1]]
-    return list(cls.model_fields)
+    return [*cls.model_fields, *(["league"] if cls is GroupSpec else [])]

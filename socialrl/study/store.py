@@ -8,15 +8,20 @@ Layout::
         runs/<run_id>/         one folder per run, complete or absent:
             run.json           the run's config, status, timings, error and traceback
             steps.parquet  episodes.parquet  agents.parquet   (finished runs)
+            learner_<k>.npz    the k-th group's learner as the run left it (state_dict)
 
 A run folder appears by one ``rename`` of a completely written temporary folder, so a crash or
 ``kill -9`` at any moment leaves finished runs untouched and no half-written run behind (only
 temporary folders, which the next start removes). Re-running a study skips finished runs.
 
 Damage from outside (a truncated file, a disk error, a hand edit) is found, not trusted:
-``run.json`` records the SHA-256 of each of the run's tables, a resumed study re-runs every
-run whose ``run.json`` cannot be read or whose files no longer match, and readers leave such
-runs out, naming them, instead of failing on the whole study.
+``run.json`` records the SHA-256 of each of the run's tables and learners, a resumed study
+re-runs every run whose ``run.json`` cannot be read or whose files no longer match, and
+readers leave such runs out, naming them, instead of failing on the whole study.
+
+A run keeps its learners as they ended (each group's ``state_dict()``, a ``.npz`` read with
+``allow_pickle=False``), so that they can play again later: against strangers in cross-play
+(:mod:`socialrl.study.crossplay`), without learning.
 """
 
 from __future__ import annotations
@@ -35,8 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
+from socialrl.learners.base import save_state
 from socialrl.results import TABLES, atomic_write, check_table_name
 
 __all__ = [
@@ -46,6 +53,7 @@ __all__ = [
     "StudyLock",
     "StudyLockedError",
     "StudyStore",
+    "learner_file",
 ]
 
 TMP_PREFIX = ".tmp-"
@@ -75,6 +83,8 @@ class RunOutcome:
         tables: The run's tables, when the worker did not write them itself.
         info: Config, status, timings, final metrics, error and traceback (``run.json``).
         staged: The temporary folder where a worker on this machine already wrote the run.
+        learners: Each group's final ``state_dict()``, in the order of the run's groups, when
+            the worker did not write them itself (cross-play loads them again).
 
     """
 
@@ -83,6 +93,7 @@ class RunOutcome:
     tables: dict[str, pd.DataFrame] | None
     info: dict[str, Any]
     staged: str | None = None
+    learners: list[dict[str, np.ndarray]] | None = None
 
 
 class StudyLock:
@@ -253,6 +264,10 @@ class StudyStore:
             table.to_parquet(tmp / f"{name}.parquet", index=False)
             files[f"{name}.parquet"] = _sha256(tmp / f"{name}.parquet")
         info = {**outcome.info, "files": files}
+        if outcome.learners is not None:
+            kept = [save_state(tmp / learner_file(k), s) for k, s in enumerate(outcome.learners)]
+            files.update({path.name: _sha256(path) for path in kept})
+            info["learners"] = [path.name for path in kept]
         (tmp / "run.json").write_text(json.dumps(info, indent=2, default=str))
         return RunOutcome(outcome.run_id, outcome.status, None, info, staged=str(tmp))
 
@@ -392,6 +407,11 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
+
+
+def learner_file(group: int) -> str:
+    """The file of a run's ``group``-th learner's final state (a ``.npz``, never pickled)."""
+    return f"learner_{group}.npz"
 
 
 def _sha256(path: Path) -> str:

@@ -55,14 +55,31 @@ def _random_actions(model: MultiAgentModel, rng: np.random.Generator) -> dict[st
 
 
 def _skip_masked_views(model: Any) -> None:
-    """The Gymnasium and PettingZoo views do not yet carry legal-move masks to their users.
+    """The single-agent Gymnasium view does not carry legal-move masks to its user.
 
-    Their checkers (``check_env``, ``parallel_api_test``) sample from the whole action space,
-    and a masked model refuses an illegal move; the batched env and the population do respect
-    the masks (``test_action_masks_refuse_forced_illegal_moves`` and the models' own tests).
+    Gymnasium's ``check_env`` samples from the whole action space, and a masked model refuses
+    an illegal move; the batched env, the population and the PettingZoo view (an
+    ``action_mask`` in each observation) respect the masks.
     """
     if isinstance(model, ActionMasks):
-        pytest.skip(f"{type(model).__name__} restricts moves: the views do not carry masks yet")
+        pytest.skip(f"{type(model).__name__} restricts moves: the single-agent view has no masks")
+
+
+def _masked_parallel_play(env: ParallelEnv, cycles: int = 30) -> list[tuple[Any, Any]]:
+    """Observations and rewards of seeded play among the legal moves (PettingZoo's masks)."""
+    rng = np.random.default_rng(42)
+    obs, _ = env.reset(seed=42)
+    trail = []
+    for _ in range(cycles):
+        if not env.agents:
+            break
+        actions = {}
+        for agent in env.agents:
+            legal = np.flatnonzero(obs[agent]["action_mask"])
+            actions[agent] = int(rng.choice(legal)) if legal.size else 0
+        obs, rewards, *_ = env.step(actions)
+        trail.append((obs, rewards))
+    return trail
 
 
 class ModelContract:
@@ -177,9 +194,17 @@ class ModelContract:
         check_env(env, skip_render_check=False)
 
     def test_pettingzoo_parallel_api_and_seed(self) -> None:
-        _skip_masked_views(self.build())
         parallel_api_test(ParallelEnv(self.model, **self.params), num_cycles=self.steps)
-        parallel_seed_test(lambda: ParallelEnv(self.model, **self.params))
+        if not isinstance(self.build(), ActionMasks):
+            parallel_seed_test(lambda: ParallelEnv(self.model, **self.params))
+            return
+        # PettingZoo's seed test samples unmasked actions; the same check, among legal moves:
+        runs = [_masked_parallel_play(ParallelEnv(self.model, **self.params)) for _ in range(2)]
+        for (obs_a, rew_a), (obs_b, rew_b) in zip(*runs, strict=True):
+            assert rew_a == rew_b
+            for agent, seen in obs_a.items():
+                for key, value in seen.items():
+                    np.testing.assert_array_equal(value, obs_b[agent][key])
 
     # -------------------------------------------------- declared abilities (capabilities.py)
     def declared(self, ability: type) -> Any:

@@ -3,6 +3,12 @@
 Agents are named ``"{role}_{slot}"`` (``"walker_0"``, ``"walker_1"``, …). PettingZoo removes an
 agent from ``env.agents`` when its episode ends and the game ends when no agent is left, so the
 model is built with ``autoreset=False``: finished agents stay finished and wait.
+
+Where a model restricts moves (:class:`~socialrl.capabilities.ActionMasks`: board games,
+bargaining), each agent observes PettingZoo's convention for masked games, a dict
+``{"observation": …, "action_mask": int8[A]}`` (1: legal now); an agent that does not move
+this step has an all-zero mask, and its action is ignored. A forced illegal move of a mover is
+refused in one line (:class:`~socialrl.games.IllegalMove`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import gymnasium as gym
 import numpy as np
 from pettingzoo import ParallelEnv as _ParallelEnv
 
+from socialrl.capabilities import ActionMasks
 from socialrl.contract import MultiAgentModel
 from socialrl.envs.hosting import Hosting
 from socialrl.mesa_compat import release_model
@@ -45,7 +52,14 @@ class ParallelEnv(Hosting, _ParallelEnv):
         self._build = model_factory(model, params)
         probe = self._build(np.random.default_rng(0))
         self._specs = dict(probe.roles)
+        self._masked = isinstance(probe, ActionMasks)
         release_model(probe)
+        self._observation_spaces = {
+            role: _with_mask(spec.observation_space, spec.n_actions)
+            if self._masked
+            else spec.observation_space
+            for role, spec in self._specs.items()
+        }
         self._slots: dict[str, tuple[str, int]] = {}
         for role, spec in self._specs.items():
             for slot in range(spec.n_agents):
@@ -57,8 +71,8 @@ class ParallelEnv(Hosting, _ParallelEnv):
         self._rng = np.random.default_rng()
 
     def observation_space(self, agent: str) -> gym.Space[Any]:
-        """Observation space of ``agent`` (shared by its role)."""
-        return self._specs[self._slots[agent][0]].observation_space
+        """Observation space of ``agent`` (shared by its role; with its mask where masked)."""
+        return self._observation_spaces[self._slots[agent][0]]
 
     def action_space(self, agent: str) -> gym.Space[Any]:
         """Action space of ``agent`` (shared by its role)."""
@@ -122,6 +136,19 @@ class ParallelEnv(Hosting, _ParallelEnv):
         role, slot = self._slots[agent]
         space = self._specs[role].observation_space
         value = batch[role][slot]
-        if isinstance(space, gym.spaces.Discrete):
-            return np.int64(value)
-        return np.asarray(value, dtype=space.dtype)
+        own = (
+            np.int64(value)
+            if isinstance(space, gym.spaces.Discrete)
+            else np.asarray(value, dtype=space.dtype)
+        )
+        if not self._masked:
+            return own
+        assert isinstance(self.model, ActionMasks)
+        legal = self.model.legal_actions(role)[slot]
+        return {"observation": own, "action_mask": legal.astype(np.int8)}
+
+
+def _with_mask(space: gym.Space[Any], n_actions: int) -> gym.spaces.Dict:
+    """PettingZoo's space of a masked game: the observation and a 0/1 mask of the moves."""
+    mask = gym.spaces.Box(0, 1, shape=(n_actions,), dtype=np.int8)
+    return gym.spaces.Dict({"observation": space, "action_mask": mask})

@@ -16,6 +16,7 @@ an empty sweep) are one line naming the file and key, before any run starts; the
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -186,8 +187,21 @@ def list_things(
             table.add_row("strategy", strategy, target, f.distribution, f"offered by model {name}")
     for path in sorted([*studies.glob("*.toml"), *studies.glob("*.py")]):
         if not path.name.startswith("_"):
-            table.add_row("study", path.stem, str(path), "", "")
+            kind = "tournament" if _is_tournament(path) else "study"
+            about = f"socialrl tournament {path}" if kind == "tournament" else ""
+            table.add_row(kind, path.stem, str(path), "", about)
     console.print(table)
+
+
+def _is_tournament(path: Path) -> bool:
+    """Whether a TOML file in the studies folder describes a tournament (it lists players)."""
+    if path.suffix != ".toml":
+        return False
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "players" in data and "model" not in data
 
 
 @app.command()

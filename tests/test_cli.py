@@ -36,6 +36,7 @@ def test_list_shows_models_learners_and_studies() -> None:
     assert {("model", "maze"), ("learner", "q_learning"), ("learner", "random")} <= rows
     assert {("model", "gymnasium"), ("strategy", "tit_for_tat")} <= rows
     assert ("study", "maze_learning") in rows
+    assert ("tournament", "axelrod_tournament") in rows  # a tournament is not a study
     assert "socialrl_models.maze.model:MazeModel" in result.stdout
     assert "socialrl/Maze-v0" in result.stdout  # the plugin's Gymnasium id
     assert "offered by model coordination" in result.stdout
@@ -151,3 +152,13 @@ def test_run_and_show_a_maze_study_without_a_sweep(tmp_path: Path) -> None:
     shown = invoke("show", str(tmp_path / "plain"))
     assert shown.exit_code == 0, repr(shown.exception)
     assert "plain: 2 done" in shown.stdout
+
+
+def test_run_says_a_tournament_file_is_played_by_socialrl_tournament(tmp_path: Path) -> None:
+    result = invoke(
+        "run", str(ROOT / "studies" / "axelrod_tournament.toml"), "--out", str(tmp_path)
+    )
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "play it with `socialrl tournament" in lines[0]
+    assert not any(tmp_path.iterdir())

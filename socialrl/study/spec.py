@@ -377,6 +377,11 @@ def parse_study(data: dict[str, Any], source: str = "<study>") -> StudySpec:
     """Validate plain data (e.g. parsed TOML) into a :class:`StudySpec`."""
     if not isinstance(data, dict):
         raise SpecError(f"{source}: a study is a table of keys, got {type(data).__name__}")
+    if "players" in data and "model" not in data:
+        raise SpecError(
+            f"{source}: a tournament (it lists players), not a study; play it with "
+            f"`socialrl tournament {source}`"
+        )
     try:
         return StudySpec(**data)
     except ValidationError as err:

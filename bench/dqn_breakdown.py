@@ -149,61 +149,115 @@ def breakdown_sb3(steps: int) -> Breakdown:
     return Breakdown("Stable-Baselines3, 1 agent", steps, wall, _rows(rows, wall))
 
 
-def gradient_step_phases(reps: int) -> list[tuple[str, float]]:
-    """Microseconds per phase of one gradient step of our single-agent DQN.
+def textbook_step(learner: DQN) -> Callable[[], None]:
+    """The textbook gradient step on a copy of ``learner``'s network: what the library did
+    before its written-out path (and what Stable-Baselines3 does).
 
-    Re-enacts ``DQN._gradient_step`` (socialrl/learners/dqn.py) phase by phase on a bound
-    learner with a filled buffer, shared network, Huber loss, no Double DQN; the last row is the
-    library's own ``_gradient_step`` for comparison (the phases should add up to about it).
+    The same minibatches (a copy of the learner's buffer and generator), encoding and targets;
+    then the forward pass with autograd, the Huber loss, ``loss.backward()``,
+    ``clip_grad_norm_`` and ``torch.optim.Adam(fused=True)`` over the network's six tensors.
+    Shared network only.
     """
+    import copy
+
+    import numpy as np
     import torch.nn.functional as F
 
     from socialrl.learners.dqn import dqn_targets
 
-    learner, _, _ = bound_learner(1, shared=True, seed=0)
     c = learner.config
+    net, target_net = copy.deepcopy(learner.q.net), copy.deepcopy(learner.q_target.net)
+    for p in net.parameters():  # plain parameters, not views of the learner's flat buffer
+        p.data = p.data.clone()
+    optimizer = torch.optim.Adam(net.parameters(), lr=c.lr, fused=True)
+    rng = np.random.default_rng()
+    rng.bit_generator.state = learner._rng.bit_generator.state
+
+    def step() -> None:
+        batch = learner.buffer.sample_pooled(c.batch_size, rng)
+        obs, next_obs = learner._encode(np.stack((batch.obs, batch.next_obs)))[:, 0]
+        actions = torch.as_tensor(batch.actions)
+        with torch.no_grad():
+            target = dqn_targets(
+                torch.as_tensor(batch.reward),
+                torch.as_tensor(batch.terminated),
+                target_net(next_obs),
+                c.gamma,
+            )
+        q_sa = net(obs).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        loss = F.smooth_l1_loss(q_sa, target)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), c.max_grad_norm or float("inf"))
+        optimizer.step()
+
+    return step
+
+
+def gradient_step_phases(reps: int) -> list[tuple[str, float]]:
+    """Microseconds per phase of one gradient step of our single-agent DQN, and the textbook's.
+
+    Re-enacts ``DQN._gradient_step`` (socialrl/learners/dqn.py) phase by phase on a bound
+    learner with a filled buffer, shared MLP, Huber loss, no Double DQN; then the library's own
+    ``_gradient_step``, whole (the phases should add up to about it), and the textbook step of
+    :func:`textbook_step` on a copy of the same network, whole, the two interleaved.
+    """
+    import numpy as np
+
+    from socialrl.learners.dense_backprop import backward, forward
+    from socialrl.learners.dqn import dqn_targets, td_loss_gradient
+    from socialrl.learners.fast_adam import clip_rows_, fast_adam_step
+
+    learner, _, _ = bound_learner(1, shared=True, seed=0)
+    c, adam = learner.config, learner.optimizer
+    layers, target_layers = learner._layers, learner._target_layers
+    assert layers is not None and target_layers is not None  # an MLP
     names = [
         "sample minibatch (numpy)",
         "encode obs + next obs (one-hot), to tensors",
         "target: Q⁻(s') forward, max, r + γ…",
-        "online forward Q(s, ·), gather, Huber loss",
-        "zero_grad + backward",
-        "clip_grad_norm",
-        "Adam step",
-        "loss to float",
+        "online forward Q(s, ·), TD errors, ∂L/∂Q (Huber)",
+        "backward, written out (dense_backprop)",
+        "clipping, flat buffer",
+        "Adam, fused, flat buffer",
     ]
     spent = [0.0] * len(names)
     for _ in range(reps):
         marks = [time.perf_counter()]
         batch = learner.buffer.sample_pooled(c.batch_size, learner._rng)
         marks.append(time.perf_counter())
-        obs = learner._encode_batch(batch.obs)
-        next_obs = learner._encode_batch(batch.next_obs)
-        actions = torch.as_tensor(batch.actions)
-        rewards = torch.as_tensor(batch.reward)
-        terminated = torch.as_tensor(batch.terminated)
+        obs, next_obs = learner._encode(np.stack((batch.obs, batch.next_obs)))
+        actions = torch.as_tensor(batch.actions.reshape(1, -1, 1))
+        rewards = torch.as_tensor(batch.reward.reshape(1, -1))
+        terminated = torch.as_tensor(batch.terminated.reshape(1, -1))
         marks.append(time.perf_counter())
-        with torch.no_grad():
-            target = dqn_targets(rewards, terminated, learner.q_target(next_obs), c.gamma)
+        target = dqn_targets(rewards, terminated, forward(target_layers, next_obs)[-1], c.gamma)
         marks.append(time.perf_counter())
-        q_sa = learner.q(obs).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-        loss = F.smooth_l1_loss(q_sa, target, reduction="none").mean()
+        acts = forward(layers, obs)
+        errors = acts[-1].gather(-1, actions).squeeze(-1).sub_(target)
+        d_q = torch.zeros_like(acts[-1])
+        d_q.scatter_(-1, actions, td_loss_gradient(errors, 1.0 / c.batch_size, c.loss)[..., None])
         marks.append(time.perf_counter())
-        learner.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        backward(layers, acts, d_q)
         marks.append(time.perf_counter())
-        learner.q.clip_grad_norm(c.max_grad_norm)
+        clip_rows_(adam.grads, c.max_grad_norm or float("inf"))
         marks.append(time.perf_counter())
-        learner.optimizer.step()
-        marks.append(time.perf_counter())
-        float(loss.detach())
+        s = adam.settings
+        fast_adam_step(adam.flat.values, adam.grads, adam.moments, lr=s.lr, betas=s.betas)
         marks.append(time.perf_counter())
         for k in range(len(names)):
             spent[k] += marks[k + 1] - marks[k]
     rows = [(name, s / reps * 1e6) for name, s in zip(names, spent, strict=True)]
     rows.append(("sum of the phases", sum(s for _, s in rows)))
-    whole = time_calls(learner._gradient_step, reps)
-    rows.append(("the library's DQN._gradient_step, whole", whole * 1e6))
+    textbook = textbook_step(learner)
+    whole = {"ours": float("inf"), "textbook": float("inf")}
+    for _ in range(3):
+        whole["ours"] = min(whole["ours"], time_calls(learner._gradient_step, reps))
+        whole["textbook"] = min(whole["textbook"], time_calls(textbook, reps))
+    rows.append(("the library's DQN._gradient_step, whole", whole["ours"] * 1e6))
+    rows.append(
+        ("textbook: autograd, clip_grad_norm_, Adam(fused), whole", whole["textbook"] * 1e6)
+    )
     return rows
 
 

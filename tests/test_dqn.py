@@ -187,3 +187,166 @@ def test_same_seed_same_weights() -> None:
     for key in a:
         np.testing.assert_array_equal(a[key], b[key])
     assert any(not np.array_equal(a[k], c[k]) for k in a if k.startswith("q."))
+
+
+# ---------------------------------------------------------------------- the fast gradient step
+#: Tiny DQNs whose every `learn` makes a gradient step: 5 states, 3 actions, MLP [5, 4].
+TINY = {
+    "learning_starts": 0,
+    "train_every": 1,
+    "batch_size": 6,
+    "buffer_size": 50,
+    "hidden": (5, 4),
+    "lr": 0.05,
+    "gamma": 0.9,
+    "target_update_interval": 1000,
+    "epsilon": 1.0,
+}
+
+
+def _filled_tiny_dqn(n_agents: int, **options: Any) -> DQN:
+    """A bound tiny DQN with 12 stored steps: rewards large enough for Huber's linear part,
+    some terminal steps, agent 1 active every other step and the last agent (of 4) never."""
+    learner = DQN(**{**TINY, **options})
+    learner.bind(
+        n_agents, gym.spaces.Discrete(5), gym.spaces.Discrete(3), np.random.SeedSequence(0)
+    )
+    rng = np.random.default_rng(1)
+    for t in range(12):
+        valid = np.ones(n_agents, dtype=bool)
+        valid[1] = t % 2 == 0
+        if n_agents == 4:
+            valid[3] = False
+        learner.buffer.add(
+            Transitions(
+                obs=rng.integers(5, size=n_agents),
+                actions=rng.integers(3, size=n_agents),
+                reward=rng.normal(0.0, 3.0, size=n_agents).astype(np.float32),
+                next_obs=rng.integers(5, size=n_agents),
+                terminated=rng.random(n_agents) < 0.25,
+                truncated=np.zeros(n_agents, dtype=bool),
+                valid=valid,
+            )
+        )
+    return learner
+
+
+def _reference_networks(learner: DQN) -> tuple[list[Any], list[Any]]:
+    """Each network of the learner (and of its target) as a plain ``nn.Sequential``."""
+    from torch import nn
+
+    def plain(pop: Any, k: int) -> Any:
+        net = nn.Sequential(nn.Linear(5, 5), nn.ReLU(), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
+        with torch.no_grad():
+            linears = [m for m in net if isinstance(m, nn.Linear)]
+            if pop.shared:
+                source = [m for m in pop.net.modules() if isinstance(m, nn.Linear)]
+                for mine, theirs in zip(linears, source, strict=True):
+                    mine.weight.copy_(theirs.weight)
+                    mine.bias.copy_(theirs.bias)
+            else:
+                for i, mine in enumerate(linears):
+                    mine.weight.copy_(pop.stacked[f"w{i}"][k].T)
+                    mine.bias.copy_(pop.stacked[f"b{i}"][k, 0])
+        return net
+
+    g = learner.q.n_networks
+    return [plain(learner.q, k) for k in range(g)], [plain(learner.q_target, k) for k in range(g)]
+
+
+def _reference_step(
+    learner: DQN, nets: list[Any], targets: list[Any], optimizers: list[Any], rng: Any
+) -> list[float]:
+    """The textbook step of each network: autograd, ``clip_grad_norm_``, ``torch.optim.Adam``,
+    on the minibatch the learner draws (same buffer, a copy of its generator). Returns the
+    gradient norms before clipping."""
+    import torch.nn.functional as F
+
+    c = learner.config
+    if c.shared:
+        fields = [f[None] for f in learner.buffer.sample_pooled(c.batch_size, rng)]
+    else:
+        fields = list(learner.buffer.sample_per_agent(c.batch_size, rng))
+    obs, actions, reward, next_obs, terminated, _, valid = fields
+    eye, norms = torch.eye(5), []
+    for k, (net, target_net, optimizer) in enumerate(zip(nets, targets, optimizers, strict=True)):
+        if not valid[k].any():
+            continue  # an agent without experience does not learn
+        x, x_next = eye[torch.as_tensor(obs[k])], eye[torch.as_tensor(next_obs[k])]
+        with torch.no_grad():
+            online_next = net(x_next) if c.double else None
+            y = dqn_targets(
+                torch.as_tensor(reward[k]),
+                torch.as_tensor(terminated[k]),
+                target_net(x_next),
+                c.gamma,
+                online_next,
+            )
+        q_sa = net(x).gather(1, torch.as_tensor(actions[k])[:, None]).squeeze(1)
+        loss_fn = F.smooth_l1_loss if c.loss == "huber" else F.mse_loss
+        optimizer.zero_grad()
+        loss_fn(q_sa, y).backward()
+        if c.max_grad_norm is not None:
+            norm = torch.nn.utils.clip_grad_norm_(net.parameters(), c.max_grad_norm)
+            norms.append(float(norm))
+        optimizer.step()
+    return norms
+
+
+def _soft_update(nets: list[Any], targets: list[Any], tau: float) -> None:
+    with torch.no_grad():
+        for net, target_net in zip(nets, targets, strict=True):
+            for p, p_target in zip(net.parameters(), target_net.parameters(), strict=True):
+                p_target.mul_(1.0 - tau).add_(p, alpha=tau)
+
+
+@pytest.mark.parametrize(
+    ("n_agents", "shared", "loss", "double", "max_grad_norm", "written_out"),
+    [
+        (3, True, "huber", False, 0.1, True),  # clipping active
+        (3, True, "mse", True, None, True),
+        (4, False, "huber", True, 0.1, True),  # independent: each network as if alone
+        (4, False, "mse", False, 100.0, True),
+        (3, True, "huber", True, 0.1, False),  # the autograd path (a CNN's), same optimizer
+        (4, False, "huber", False, 0.1, False),
+    ],
+)
+def test_fast_step_equals_autograd_clip_and_torch_adam(
+    n_agents: int,
+    shared: bool,
+    loss: str,
+    double: bool,
+    max_grad_norm: float | None,
+    written_out: bool,
+) -> None:
+    """The written-out gradient, the flat clipping and the fused Adam give the parameters of
+    autograd + ``clip_grad_norm_`` + ``torch.optim.Adam``, step after step (soft targets)."""
+    learner = _filled_tiny_dqn(
+        n_agents, shared=shared, loss=loss, double=double, max_grad_norm=max_grad_norm, tau=0.5
+    )
+    if not written_out:  # as for a network without Dense layers
+        learner._layers = learner._target_layers = None
+    nets, targets = _reference_networks(learner)
+    optimizers = [torch.optim.Adam(net.parameters(), lr=TINY["lr"]) for net in nets]
+    rng = np.random.default_rng()
+    rng.bit_generator.state = learner._rng.bit_generator.state
+    norms, large_errors = [], False
+    for _ in range(4):
+        norms += _reference_step(learner, nets, targets, optimizers, rng)
+        learner._gradient_step()
+        assert learner._errors is not None
+        large_errors |= bool((learner._errors[0].abs() > 1.0).any())
+        learner._soft_update(0.5)
+        _soft_update(nets, targets, 0.5)
+        got, got_targets = _reference_networks(learner)
+        for k in range(len(nets)):
+            for mine, theirs in ((got[k], nets[k]), (got_targets[k], targets[k])):
+                for a, b in zip(mine.parameters(), theirs.parameters(), strict=True):
+                    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=f"network {k}")
+    assert learner.optimizer.steps == 4 and large_errors  # Huber's linear part is exercised
+    if max_grad_norm == 0.1:
+        assert max(norms) > 0.1  # and the clipping
+    if n_agents == 4:  # the agent that never moved kept its initial network
+        start, _ = _reference_networks(_filled_tiny_dqn(n_agents, shared=False))
+        for a, b in zip(got[3].parameters(), start[3].parameters(), strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)

@@ -33,12 +33,12 @@ import torch
 
 from socialrl.games import GameRules, check_moves, handed_rules
 from socialrl.learners.base import Checkpointing, rng_state_array, set_rng_state
+from socialrl.learners.fast_adam import AdamSettings, FastAdam
+from socialrl.learners.flat_parameters import FlatParameters
 from socialrl.learners.mcts import best_visited
 from socialrl.learners.networks import (
     load_network_state,
-    load_optimizer_state,
     network_state,
-    optimizer_state,
     torch_seeds,
 )
 from socialrl.learners.policy_value_net import (
@@ -129,7 +129,7 @@ class AlphaZero(Checkpointing):
         self.n_agents = 0
         self.n_actions = 0
         self.net: PolicyValueNet | None = None
-        self.optimizer: torch.optim.Optimizer | None = None
+        self.optimizer: FastAdam | None = None
         self.window: SelfPlayWindow | None = None
         self._pending: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]] = []
         self._losses = (math.nan, math.nan)
@@ -167,8 +167,10 @@ class AlphaZero(Checkpointing):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._torch_seed)
             self.net = PolicyValueNet(n_features, rules.n_actions(), players, cfg.hidden)
-        self.optimizer = torch.optim.Adam(
-            self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True
+        # The lab's shared small-network update path: one flat buffer, one fused Adam call.
+        self.optimizer = FastAdam(
+            FlatParameters(self.net.parameters()),
+            AdamSettings(lr=cfg.lr, weight_decay=cfg.weight_decay),
         )
         self.window = SelfPlayWindow(cfg.window, n_features, rules.n_actions(), players)
         self._start = rules.initial(1)[0]
@@ -328,8 +330,8 @@ class AlphaZero(Checkpointing):
             torch.from_numpy(batch.policy),
             torch.from_numpy(batch.values),
         )
-        optimizer.zero_grad(set_to_none=True)
         (cross_entropy + squared).backward()
+        optimizer.flat.collect_grads()  # autograd's .grad into the flat buffer, then cleared
         optimizer.step()
         self.updates += 1
         self._losses = (float(cross_entropy.detach()), float(squared.detach()))
@@ -368,14 +370,14 @@ class AlphaZero(Checkpointing):
             "owed": np.array(self._owed),
         }
         assert self.optimizer is not None
-        state.update(optimizer_state(self.optimizer))
+        state.update(self.optimizer.state_dict())
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore :meth:`state_dict` (bound to the same game)."""
         load_network_state("net.", self._network(), state)
         assert self.optimizer is not None
-        load_optimizer_state(self.optimizer, state)
+        self.optimizer.load_state_dict(state)
         self._replay().load_state_dict(state)
         set_rng_state(self._rng, state["rng"])
         self.games, self.updates = (int(v) for v in state["counters"])

@@ -16,6 +16,15 @@ from everyone's experience) or holds one network per agent, evaluated and traine
 with ``torch.func.vmap`` (each agent learns from its own experience only). Either way an agent
 learns only from steps in which it was active (``mask``): the buffer draws only valid steps,
 and an independent agent with none yet stored makes no gradient step.
+
+The gradient step is written for small networks, where framework overhead, not arithmetic,
+sets the pace: the parameters of all networks live in one flat buffer
+(:mod:`~socialrl.learners.flat_parameters`), an MLP's gradient is written out by the chain rule
+(:mod:`~socialrl.learners.dense_backprop`: ``∂L/∂Q`` of the loss below, then a few matrix
+products), and clipping and Adam are one fused update of that buffer
+(:mod:`~socialrl.learners.fast_adam`). A CNN takes the same loss and optimizer through
+autograd. Either way the mathematics are those of ``loss.backward()``,
+``clip_grad_norm_`` and ``torch.optim.Adam``.
 """
 
 from __future__ import annotations
@@ -28,7 +37,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from socialrl.learners.base import (
     Checkpointing,
@@ -36,22 +44,22 @@ from socialrl.learners.base import (
     set_rng_state,
 )
 from socialrl.learners.batches import Transitions
+from socialrl.learners.dense_backprop import Dense, backward, forward
+from socialrl.learners.fast_adam import AdamSettings, FastAdam
+from socialrl.learners.flat_parameters import FlatParameters
 from socialrl.learners.networks import (
     NetworkPopulation,
-    adam,
     encoder_for,
     load_network_state,
-    load_optimizer_state,
     make_network,
     network_state,
-    optimizer_state,
     resolve_device,
     torch_seeds,
 )
 from socialrl.learners.replay import ReplayBuffer
 from socialrl.learners.schedules import Linear, Schedule, as_schedule
 
-__all__ = ["DQN", "DQNConfig", "dqn_targets"]
+__all__ = ["DQN", "DQNConfig", "dqn_targets", "td_loss", "td_loss_gradient"]
 
 #: ε falls linearly from 1 to 0.05 over the first 10,000 steps (Stable-Baselines3's spirit).
 _DEFAULT_EPSILON = Linear(start=1.0, end=0.05, steps=10_000)
@@ -151,11 +159,35 @@ def dqn_targets(
 
     """
     if next_q_online is None:
-        best = next_q_target.max(dim=-1).values
+        best = next_q_target.amax(dim=-1)
     else:
         a_star = next_q_online.argmax(dim=-1, keepdim=True)
         best = next_q_target.gather(-1, a_star).squeeze(-1)
-    return rewards + gamma * (1.0 - terminated.float()) * best
+    return torch.addcmul(rewards, terminated.logical_not(), best, value=gamma)
+
+
+def td_loss(errors: torch.Tensor, weights: float | torch.Tensor, loss: str) -> torch.Tensor:
+    """``L = Σ w ℓ(δ)`` over TD errors ``δ = Q(s, a) − y``.
+
+    ``ℓ`` is Huber's (smooth L1: ``δ²/2`` for ``|δ| < 1``, else ``|δ| − 1/2``) or the square
+    ``δ²``; the weights ``w`` make ``L`` a minibatch mean (``w = 1/B``) or a sum of each agent's
+    mean over its valid samples.
+    """
+    if loss == "huber":
+        size = errors.abs()
+        per_sample = torch.where(size < 1.0, 0.5 * errors * errors, size - 0.5)
+    else:
+        per_sample = errors * errors
+    return (per_sample * weights).sum()
+
+
+def td_loss_gradient(
+    errors: torch.Tensor, weights: float | torch.Tensor, loss: str
+) -> torch.Tensor:
+    """``∂L/∂Q(s, a) = w ℓ'(δ)`` of :func:`td_loss`: ``w clip(δ, −1, 1)`` (Huber), ``2 w δ``."""
+    if loss == "huber":
+        return errors.clamp(-1.0, 1.0).mul_(weights)
+    return errors.mul(2.0).mul_(weights)
 
 
 class DQN(Checkpointing):
@@ -233,13 +265,22 @@ class DQN(Checkpointing):
         )
         self.q_target = copy.deepcopy(self.q)
         self.q_target.requires_grad_(False)
-        self.optimizer = adam(list(self.q.parameters()), c.lr)
+        rows = self.q.n_networks
+        self._online = FlatParameters(self.q.parameters(), rows)
+        self._target = FlatParameters(self.q_target.parameters(), rows, grads=False)
+        self.optimizer = FastAdam(
+            self._online, AdamSettings(lr=c.lr, max_grad_norm=c.max_grad_norm)
+        )
+        # Plain MLPs train by the written-out chain rule; None (a CNN): through autograd.
+        self._layers = self.q.dense_layers(self._online)
+        self._target_layers = self.q_target.dense_layers(self._target)
         self.buffer = ReplayBuffer(c.buffer_size, self.n_agents, observation_space)
+        self._obs_shape = tuple(observation_space.shape or ())
         self._rng = np.random.default_rng(np_seed)
         self._everyone = np.ones(self.n_agents, dtype=bool)
         self._no_truncation = np.zeros(self.n_agents, dtype=bool)
         self.t = 0
-        self._loss = float("nan")
+        self._errors: tuple[torch.Tensor, float | torch.Tensor] | None = None
         self._trained = False
         self._bound = True
 
@@ -251,8 +292,14 @@ class DQN(Checkpointing):
     def action_values(self, obs: np.ndarray) -> torch.Tensor:
         """``Q(s, ·)`` of each agent's own network, ``[n, A]`` (no gradient)."""
         self._check(obs)
-        with torch.no_grad():
-            return self.q.per_agent(self.encoder(obs))
+        x = self.encoder(obs)
+        if self._layers is None:
+            with torch.no_grad():
+                return self.q.per_agent(x)
+        if self.config.shared:  # one network: rows [n, features] in, [n, A] out
+            return forward(self._layers, x if x.dim() == 2 else x.flatten(1))[-1]
+        n = self.n_agents
+        return forward(self._layers, x.reshape(n, 1, -1))[-1].reshape(n, self.n_actions)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """ε-greedy actions; advances the schedule."""
@@ -260,18 +307,18 @@ class DQN(Checkpointing):
         self.t += 1
         n = self.n_agents
         explore = self._rng.random(n) < eps
-        if explore.all():
+        k = np.count_nonzero(explore)
+        if k == n:
             self._check(obs)
             return self._rng.integers(self.n_actions, size=n)
-        actions = self.action_values(obs).argmax(dim=1).cpu().numpy()
-        k = int(explore.sum())
+        actions = self.action_values(obs).argmax(dim=1).numpy(force=True)
         if k:
             actions[explore] = self._rng.integers(self.n_actions, size=k)
         return actions
 
     def greedy(self, obs: np.ndarray) -> np.ndarray:
         """argmax_a Q(s, a)."""
-        return self.action_values(obs).argmax(dim=1).cpu().numpy()
+        return self.action_values(obs).argmax(dim=1).numpy(force=True)
 
     def learn(
         self,
@@ -304,7 +351,7 @@ class DQN(Checkpointing):
             if c.tau < 1.0:
                 self._soft_update(c.tau)
         if c.tau == 1.0 and self.t % c.target_update_interval < c.train_every:
-            self.q_target.load_state_dict(self.q.state_dict())
+            self._target.values.copy_(self._online.values)
 
     def discount(self) -> float:
         """The discount factor γ this learner values the future with."""
@@ -314,51 +361,86 @@ class DQN(Checkpointing):
         """ε, the last loss, and the transitions stored per agent."""
         out = {"epsilon": self.epsilon, "buffer": float(self.buffer.size)}
         if self._trained:  # no loss before the first gradient step
-            out["loss"] = self._loss
+            out["loss"] = self._last_loss()
         return out
+
+    def _last_loss(self) -> float:
+        """The loss of the last gradient step, per network (computed when asked for)."""
+        if self._errors is None:
+            return float("nan")
+        errors, weights = self._errors
+        return float(td_loss(errors, weights, self.config.loss)) / self.q.n_networks
 
     # ------------------------------------------------------------------ training
     def _gradient_step(self) -> None:
-        """One step of gradient descent on the TD loss of a replayed minibatch."""
+        """One step of gradient descent on the TD loss of a replayed minibatch.
+
+        Everything carries a leading network dimension ``g`` (1 shared, ``n`` independent):
+        targets ``y``, errors ``δ = Q(s, a) − y`` ``[g, B]``, then ``∂L/∂θ`` (written out
+        for an MLP, by autograd for a CNN), then clipping and Adam on the flat buffer.
+        """
         c = self.config
         if c.shared:
             batch = self.buffer.sample_pooled(c.batch_size, self._rng)
         else:
             batch = self.buffer.sample_per_agent(c.batch_size, self._rng)
-        obs = self._encode_batch(batch.obs)
-        next_obs = self._encode_batch(batch.next_obs)
-        actions = torch.as_tensor(batch.actions, device=self.device)
-        rewards = torch.as_tensor(batch.reward, device=self.device)
-        terminated = torch.as_tensor(batch.terminated, device=self.device)
-        with torch.no_grad():
-            next_target = self.q_target(next_obs)
-            next_online = self.q(next_obs) if c.double else None
-            target = dqn_targets(rewards, terminated, next_target, c.gamma, next_online)
-        q_sa = self.q(obs).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-        if c.loss == "huber":
-            losses = F.smooth_l1_loss(q_sa, target, reduction="none")
+        g, b = self.q.n_networks, c.batch_size
+        obs, next_obs = self._encode(np.stack((batch.obs, batch.next_obs)))
+
+        def rows(a: np.ndarray, *shape: int) -> torch.Tensor:
+            return torch.as_tensor(a.reshape(g, b, *shape), device=self.device)
+
+        actions = rows(batch.actions, 1)
+        next_online = self._values(self._layers, self.q, next_obs) if c.double else None
+        next_target = self._values(self._target_layers, self.q_target, next_obs)
+        target = dqn_targets(
+            rows(batch.reward), rows(batch.terminated), next_target, c.gamma, next_online
+        )
+        weights = _sample_weights(batch.valid, c.shared, self.device)
+        if self._layers is not None:
+            acts = forward(self._layers, obs)
+            errors = acts[-1].gather(-1, actions).squeeze(-1).sub_(target)
+            d_q = torch.zeros_like(acts[-1])
+            d_q.scatter_(-1, actions, td_loss_gradient(errors, weights, c.loss).unsqueeze(-1))
+            backward(self._layers, acts, d_q)
         else:
-            losses = F.mse_loss(q_sa, target, reduction="none")
-        loss = losses.mean() if c.shared else _sum_of_agent_means(losses, batch.valid)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if c.max_grad_norm is not None:
-            self.q.clip_grad_norm(c.max_grad_norm)
+            q = self.q(obs.reshape(-1, *obs.shape[2:]) if c.shared else obs)
+            q_sa = q.reshape(g, b, -1).gather(-1, actions).squeeze(-1)
+            errors = q_sa - target
+            td_loss(errors, weights, c.loss).backward()
+            self._online.collect_grads()
+            errors = errors.detach()
         self.optimizer.step()
-        self._loss = float(loss.detach()) / (1 if c.shared else self.n_agents)
+        self._errors = (errors, weights)
         self._trained = True
 
-    def _encode_batch(self, obs: np.ndarray) -> torch.Tensor:
-        """Encode ``[B, ...]`` or ``[n, B, ...]`` raw observations."""
-        lead = obs.shape[:2] if not self.config.shared else obs.shape[:1]
-        flat = obs.reshape(-1, *obs.shape[len(lead) :])
-        encoded = self.encoder(flat)
-        return encoded.reshape(*lead, *encoded.shape[1:])
+    def _values(
+        self, layers: list[Dense] | None, net: NetworkPopulation, obs: torch.Tensor
+    ) -> torch.Tensor:
+        """``Q(s, ·)`` ``[g, B, A]`` of encoded minibatch observations (no gradient)."""
+        if layers is not None:
+            return forward(layers, obs)[-1]  # plain tensors: no autograd
+        g, b = self.q.n_networks, self.config.batch_size
+        with torch.no_grad():
+            return net(obs.reshape(-1, *obs.shape[2:]) if self.config.shared else obs).reshape(
+                g, b, -1
+            )
+
+    def _encode(self, obs: np.ndarray) -> torch.Tensor:
+        """Encode the raw observations and next observations ``[2, (n,) B, *obs_shape]``.
+
+        As ``[2, g, B, features]``: flat vectors for an MLP, kept whole (``[2, g, B, C, H,
+        W]``) for a CNN.
+        """
+        g, b = self.q.n_networks, self.config.batch_size
+        encoded = self.encoder(obs.reshape(-1, *self._obs_shape))
+        if self._layers is None:
+            return encoded.reshape(2, g, b, *encoded.shape[1:])
+        return encoded.reshape(2, g, b, -1)
 
     def _soft_update(self, tau: float) -> None:
-        with torch.no_grad():
-            for target, online in zip(self.q_target.parameters(), self.q.parameters(), strict=True):
-                target.mul_(1.0 - tau).add_(online, alpha=tau)
+        """θ⁻ ← τθ + (1 − τ)θ⁻."""
+        self._target.values.lerp_(self._online.values, tau)
 
     def _check(self, obs: np.ndarray) -> None:
         if not self._bound:
@@ -373,7 +455,7 @@ class DQN(Checkpointing):
         """Networks, target networks, optimizer moments, replay buffer, step, generator."""
         state = network_state("q.", self.q)
         state.update(network_state("q_target.", self.q_target))
-        state.update(optimizer_state(self.optimizer))
+        state.update(self.optimizer.state_dict())
         state.update(self.buffer.state_dict())
         state["t"] = np.array(self.t)
         state["rng"] = rng_state_array(self._rng)
@@ -383,7 +465,7 @@ class DQN(Checkpointing):
         """Restore :meth:`state_dict` (the learner must be bound to the same shapes)."""
         load_network_state("q.", self.q, state)
         load_network_state("q_target.", self.q_target, state)
-        load_optimizer_state(self.optimizer, state)
+        self.optimizer.load_state_dict(state)
         self.buffer.load_state_dict(dict(state))
         self.t = int(state["t"])
         self._trained = any(key.startswith("optim.") for key in state)
@@ -397,13 +479,15 @@ class DQN(Checkpointing):
         )
 
 
-def _sum_of_agent_means(losses: torch.Tensor, valid: np.ndarray) -> torch.Tensor:
-    """Σ over agents of each agent's mean loss over its valid samples, ``losses[n, B]``.
+def _sample_weights(valid: np.ndarray, shared: bool, device: torch.device) -> float | torch.Tensor:
+    """The weights ``w`` of :func:`td_loss` for a minibatch with validity ``valid``.
 
-    Every independent agent's gradient is then the one it would get training alone; an agent
-    without a valid sample (it has not been active yet) contributes nothing.
+    A shared network takes the minibatch mean (``1/B``; a pooled minibatch is all valid).
+    Independent networks take the sum over agents of each agent's mean over its valid
+    samples: every agent's gradient is then the one it would get training alone, and an agent
+    without a valid sample (not active yet) contributes nothing.
     """
-    if valid.all():  # the common case: every agent has been active
-        return losses.mean(dim=-1).sum()
-    weights = torch.as_tensor(valid, dtype=losses.dtype, device=losses.device)
-    return ((losses * weights).sum(dim=-1) / weights.sum(dim=-1).clamp(min=1.0)).sum()
+    if shared or valid.all():  # the common case: every agent has been active
+        return 1.0 / valid.shape[-1]
+    counts = np.maximum(valid.sum(axis=-1, keepdims=True), 1)
+    return torch.as_tensor(valid / counts, dtype=torch.float32, device=device)

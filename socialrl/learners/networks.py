@@ -7,7 +7,9 @@
   forward pass for every agent) or *independent* (one network per agent, parameters stacked
   and evaluated together — never a Python loop over networks). Independent MLPs run as
   batched matrix products on stacked weights ``[n, in, out]`` (``torch.baddbmm``); any other
-  architecture (a CNN) through ``torch.func.vmap`` over ``functional_call``.
+  architecture (a CNN) through ``torch.func.vmap`` over ``functional_call``. Plain MLPs, shared
+  or stacked, also offer their layers to the written-out backward pass
+  (``NetworkPopulation.dense_layers``, :mod:`socialrl.learners.dense_backprop`).
 - **Seeding**: every network is initialised inside ``torch.random.fork_rng`` from the
   learner's own seed, so the global torch generator is neither used nor changed.
 - **Optimizers and checkpoints**: the optimizers the learners offer, and networks and optimizer
@@ -25,6 +27,9 @@ import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
+
+from socialrl.learners.dense_backprop import Dense, affine
+from socialrl.learners.flat_parameters import FlatParameters
 
 __all__ = [
     "OPTIMIZERS",
@@ -300,7 +305,7 @@ class NetworkPopulation(nn.Module):
         if self.fast:
             h = x.reshape(x.shape[0], x.shape[1], -1)
             for i in range(self._depth):
-                h = torch.baddbmm(self.stacked[f"b{i}"], h, self.stacked[f"w{i}"])
+                h = affine(h, self.stacked[f"w{i}"], self.stacked[f"b{i}"])
                 if i < self._depth - 1:
                     h = torch.relu(h)
             return h
@@ -316,6 +321,34 @@ class NetworkPopulation(nn.Module):
         if self.shared:
             return self.net(x)
         return self.forward(x.unsqueeze(1)).squeeze(1)
+
+    @property
+    def n_networks(self) -> int:
+        """Networks held: 1 when shared, else one per agent."""
+        return 1 if self.shared else self.n_agents
+
+    def dense_layers(self, flat: FlatParameters) -> list[Dense] | None:
+        """The networks as :class:`~socialrl.learners.dense_backprop.Dense` layers.
+
+        Views of the buffers of ``flat`` (built from this population's parameters), for
+        plain MLPs; None for any other architecture (a CNN), which trains through autograd.
+        """
+        if self.shared:
+            linears = _linear_layers(self.net)
+            if linears is None:
+                return None
+            last = len(linears) - 1
+            return [
+                Dense.from_linear(layer.weight, layer.bias, flat, relu=i < last)
+                for i, layer in enumerate(linears)
+            ]
+        if not self.fast:
+            return None
+        last = self._depth - 1
+        return [
+            Dense.from_stacked(self.stacked[f"w{i}"], self.stacked[f"b{i}"], flat, relu=i < last)
+            for i in range(self._depth)
+        ]
 
     def per_agent_fast_path(self) -> bool:
         """Whether independent networks run as stacked batched matrix products (plain MLPs)."""

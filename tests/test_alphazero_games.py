@@ -19,17 +19,19 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-from socialrl_models.bargaining.rules import AlternatingOffers
-from socialrl_models.bargaining.theory import spe_offer
-from socialrl_models.board.rules import KInARow
-from socialrl_models.board.solver_policy import PerfectPlayer
-from socialrl_models.board.tactics import NAMES, TACTICS
 
-from socialrl.learners.alphazero import AlphaZero
-from socialrl.learners.mcts import MCTS
-from socialrl.population import Group, Population
-from socialrl.run.loop import simulate
+torch = pytest.importorskip("torch")  # the Python 3.12 leg tests without torch
+
+from socialrl_models.bargaining.rules import AlternatingOffers  # noqa: E402
+from socialrl_models.bargaining.theory import spe_offer  # noqa: E402
+from socialrl_models.board.rules import KInARow  # noqa: E402
+from socialrl_models.board.solver_policy import PerfectPlayer  # noqa: E402
+from socialrl_models.board.tactics import NAMES, TACTICS  # noqa: E402
+
+from socialrl.learners.alphazero import AlphaZero  # noqa: E402
+from socialrl.learners.mcts import MCTS  # noqa: E402
+from socialrl.population import Group, Population  # noqa: E402
+from socialrl.run.loop import simulate  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -53,6 +53,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_calvano.py
 	$(VENV)/bin/python bench/bench_app.py
 	$(VENV)/bin/python bench/bench_board.py
+	$(VENV)/bin/python bench/bench_search.py
+	$(VENV)/bin/python bench/bench_tournament.py
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

@@ -77,3 +77,16 @@ def test_fig1_map_benchmark_on_a_tiny_map(tmp_path: Path) -> None:
     assert "ns per session-period per core" in printed and "ratio to (1)" in printed
     assert printed.count("(n = 6 markets)") == 5  # four corners and the centre
     assert "core-hours" in printed
+
+
+@pytest.mark.slow
+def test_search_benchmark_quick_run() -> None:
+    pytest.importorskip("torch")
+    printed = _bench("bench_search.py", "--quick")
+    assert printed.count("sims/s") == 4 and "ratio" in printed and "target" in printed
+
+
+@pytest.mark.slow
+def test_board_benchmark_runs() -> None:
+    printed = _bench("bench_board.py")
+    assert "ns per position" in printed and "positions a second" in printed

@@ -202,13 +202,14 @@ class AlphaZero(Checkpointing):
         early = np.array([len(self._pending[i]) < cfg.temperature_moves for i in movers])
         sampled = visit_policy(visits, 1.0)
         chosen = best_visited(visits, legal[movers], self._rng)
-        draws = (sampled.cumsum(axis=1) > self._rng.random((movers.size, 1))).argmax(axis=1)
+        mass = sampled.cumsum(axis=1)  # scaled by its total: rounding never leaves a gap
+        draws = (mass > self._rng.random((movers.size, 1)) * mass[:, -1:]).argmax(axis=1)
         actions[movers] = np.where(early, draws, chosen)
         features = rules.features(obs[movers])
         seats = rules.to_move(obs[movers])
         target = sampled.astype(np.float32)
         for k, i in enumerate(movers):
-            self._pending[i].append((features[k], legal[i], target[k], int(seats[k])))
+            self._pending[i].append((features[k], legal[i].copy(), target[k], int(seats[k])))
         return actions
 
     def greedy_masked(self, obs: np.ndarray, legal: np.ndarray) -> np.ndarray:

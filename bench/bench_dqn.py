@@ -25,12 +25,18 @@ What is measured
         32 drawn from everyone's experience) follows every 4 steps — the same hyperparameters.
         Figure: agent-steps per second, against (a)'s single-agent figure.
     (c) **64 independent networks**: Q-values for 64 agents with one network each, from
-        ``NetworkPopulation(..., shared=False)`` (parameters stacked, evaluated together with
-        ``torch.func.vmap``) against a Python loop over 64 separate ``nn.Module`` of the same
-        architecture; for one observation per agent (acting) and a minibatch of 32 per agent
-        (training), without gradients. A third row evaluates the same stacked parameters with
-        three ``torch.baddbmm`` calls: not a library path, a reference for what the stacked
-        layout allows. Figure: forward passes (all 64 networks) per second.
+        ``NetworkPopulation(..., shared=False)`` (parameters stacked ``[64, in, out]``,
+        evaluated together by batched products) against a Python loop over 64 separate
+        ``nn.Module`` of the same architecture; for one observation per agent (acting) and a
+        minibatch of 32 per agent (training), without gradients. For the minibatch the
+        population reads the maze's ``Discrete`` states as they are (its first layer picks one
+        row of its weight per state: the one-hot product's values, without the product), as
+        ``DQN`` trains independent networks; for one observation it reads the one-hot
+        vectors (faster there), as ``DQN`` acts. The loop's modules read one-hot vectors, as
+        an ``nn.Linear`` must. A third row
+        evaluates the same stacked parameters, on the one-hot vectors, with three
+        ``torch.baddbmm`` calls: not a library path, a reference for what the stacked layout
+        allows. Figure: forward passes (all 64 networks) per second.
     (d) **a training iteration of 64 independent networks** (no target): one ``act`` and one
         ``learn`` that stores the step and makes one gradient step, for ``DQN(shared=False)``
         bound to 64 agents against a loop over 64 single-agent ``DQN`` learners.
@@ -146,7 +152,8 @@ def bench_forward(plan: Plan) -> list[ForwardRow]:
     rows = []
     with torch.no_grad():
         for batch in (1, HYPER.batch_size):
-            x = eye[torch.as_tensor(rng.integers(n_obs, size=(N_AGENTS, batch)))]
+            states = torch.as_tensor(rng.integers(n_obs, size=(N_AGENTS, batch)))
+            x = eye[states]  # one-hot vectors, for the loop and the reference
             if batch == 1:
                 x1 = x[:, 0]
 
@@ -157,8 +164,8 @@ def bench_forward(plan: Plan) -> list[ForwardRow]:
                     return [net(x1[i : i + 1]) for i, net in enumerate(loose)]
             else:
 
-                def vmapped(x: torch.Tensor = x) -> object:
-                    return pop(x)
+                def vmapped(states: torch.Tensor = states) -> object:
+                    return pop(states)
 
                 def loop(x: torch.Tensor = x) -> object:
                     return [net(x[i]) for i, net in enumerate(loose)]
@@ -166,7 +173,7 @@ def bench_forward(plan: Plan) -> list[ForwardRow]:
             def reference(x: torch.Tensor = x) -> object:
                 return bmm(x)
 
-            if not torch.allclose(bmm(x), pop(x), atol=1e-5):
+            if not torch.allclose(bmm(x), pop(states), atol=1e-5):
                 print("  WARNING: the baddbmm reference disagrees with NetworkPopulation")
             for fn in (vmapped, loop, reference):
                 fn()  # first call

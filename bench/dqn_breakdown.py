@@ -153,7 +153,8 @@ def textbook_step(learner: DQN) -> Callable[[], None]:
     """The textbook gradient step on a copy of ``learner``'s network: what the library did
     before its written-out path (and what Stable-Baselines3 does).
 
-    The same minibatches (a copy of the learner's buffer and generator), encoding and targets;
+    The same minibatches (a copy of the learner's buffer and generator) and targets, one-hot
+    encoded (an ``nn.Linear`` reads vectors; the library looks the states up);
     then the forward pass with autograd, the Huber loss, ``loss.backward()``,
     ``clip_grad_norm_`` and ``torch.optim.Adam(fused=True)`` over the network's six tensors.
     Shared network only.
@@ -175,7 +176,7 @@ def textbook_step(learner: DQN) -> Callable[[], None]:
 
     def step() -> None:
         batch = learner.buffer.sample_pooled(c.batch_size, rng)
-        obs, next_obs = learner._encode(np.stack((batch.obs, batch.next_obs)))[:, 0]
+        obs, next_obs = learner.encoder(np.stack((batch.obs, batch.next_obs)))  # one-hot
         actions = torch.as_tensor(batch.actions)
         with torch.no_grad():
             target = dqn_targets(
@@ -214,7 +215,7 @@ def gradient_step_phases(reps: int) -> list[tuple[str, float]]:
     assert layers is not None and target_layers is not None  # an MLP
     names = [
         "sample minibatch (numpy)",
-        "encode obs + next obs (one-hot), to tensors",
+        "obs + next obs to tensors (states: looked up)",
         "target: Q⁻(s') forward, max, r + γ…",
         "online forward Q(s, ·), TD errors, ∂L/∂Q (Huber)",
         "backward, written out (dense_backprop)",

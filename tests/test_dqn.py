@@ -350,3 +350,18 @@ def test_fast_step_equals_autograd_clip_and_torch_adam(
         start, _ = _reference_networks(_filled_tiny_dqn(n_agents, shared=False))
         for a, b in zip(got[3].parameters(), start[3].parameters(), strict=True):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_discrete_states_are_looked_up_with_the_one_hot_values(shared: bool) -> None:
+    """Independent MLPs train on ``Discrete`` states as they are (the first layer picks rows of
+    its weight), a shared one on one-hot vectors (faster for one network); either network
+    takes the same steps both ways."""
+    looked_up, one_hot = _filled_tiny_dqn(4, shared=shared), _filled_tiny_dqn(4, shared=shared)
+    assert looked_up._indexed is not shared
+    looked_up._indexed, one_hot._indexed = True, False
+    for _ in range(3):
+        looked_up._gradient_step()
+        one_hot._gradient_step()
+    torch.testing.assert_close(looked_up._online.values, one_hot._online.values)
+    assert not torch.equal(looked_up._online.values, _filled_tiny_dqn(4)._online.values)

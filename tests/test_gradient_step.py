@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")  # the Python 3.12 leg tests without torch
 
 from torch import nn  # noqa: E402
 
-from socialrl.learners.dense_backprop import Dense, backward, forward  # noqa: E402
+from socialrl.learners.dense_backprop import Dense, backward, forward, lookup  # noqa: E402
 from socialrl.learners.fast_adam import (  # noqa: E402
     AdamMoments,
     AdamSettings,
@@ -19,7 +19,12 @@ from socialrl.learners.fast_adam import (  # noqa: E402
     fast_adam_step,
 )
 from socialrl.learners.flat_parameters import FlatParameters  # noqa: E402
-from socialrl.learners.networks import load_optimizer_state, optimizer_state  # noqa: E402
+from socialrl.learners.networks import (  # noqa: E402
+    NetworkPopulation,
+    load_optimizer_state,
+    mlp,
+    optimizer_state,
+)
 
 
 def _seeded(seed: int) -> torch.Generator:
@@ -176,3 +181,81 @@ def test_stacked_networks_backward_is_autograds_per_network(batch: int) -> None:
     backward(layers, acts, d_out)
     for p, g in zip([w[0], b[0], w[1], b[1]], expected, strict=True):
         torch.testing.assert_close(flat.grad_of(p), g)
+
+
+def _tiny_mlp_layers(g: int) -> tuple[list[nn.Parameter], FlatParameters, list[Dense]]:
+    """A 6 → 8 → 3 ReLU MLP: one ``nn.Linear`` network (g = 1) or ``g`` stacked ones."""
+    if g == 1:
+        net = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+        params = list(net.parameters())
+        flat = FlatParameters(params)
+        linears = [net[0], net[2]]
+        return (
+            params,
+            flat,
+            [Dense.from_linear(m.weight, m.bias, flat, relu=i == 0) for i, m in enumerate(linears)],
+        )
+    shapes = [(g, 6, 8), (g, 1, 8), (g, 8, 3), (g, 1, 3)]
+    params = [
+        nn.Parameter(torch.randn(*shape, generator=_seeded(7 + i)))
+        for i, shape in enumerate(shapes)
+    ]
+    flat = FlatParameters(params, rows=g)
+    return (
+        params,
+        flat,
+        [
+            Dense.from_stacked(params[0], params[1], flat, relu=True),
+            Dense.from_stacked(params[2], params[3], flat, relu=False),
+        ],
+    )
+
+
+@pytest.mark.parametrize("g", [1, 4])  # one nn.Linear network, four stacked networks
+def test_one_hot_positions_give_the_one_hot_products_values_and_gradients(g: int) -> None:
+    """Feeding the states (a lookup of rows of the first weight, a scatter-add backward) gives
+    the forward values and every gradient of feeding their one-hot vectors; states repeat
+    within a minibatch (their gradients add up) and some never occur (zero rows)."""
+    torch.manual_seed(0)
+    params, flat, layers = _tiny_mlp_layers(g)
+    states = torch.randint(0, 4, (g, 9), generator=_seeded(1))  # states 4, 5 never drawn
+    one_hot = torch.eye(6)[states]
+    d_out = torch.randn(g, 9, 3, generator=_seeded(2))
+    by_product = forward(layers, one_hot)
+    backward(layers, by_product, d_out)
+    expected = [flat.grad_of(p).clone() for p in params]
+    assert flat.grads is not None
+    flat.grads.fill_(float("nan"))  # the lookup's gradient must write, not accumulate
+    by_lookup = forward(layers, states)
+    torch.testing.assert_close(by_lookup[-1], by_product[-1], rtol=0, atol=1e-6)
+    backward(layers, by_lookup, d_out)
+    for p, want in zip(params, expected, strict=True):
+        torch.testing.assert_close(flat.grad_of(p), want)
+    assert (expected[0][:, 4:] == 0).all()  # the check sees the untouched rows
+    if g == 1:  # rows [B] without the network dimension (acting)
+        torch.testing.assert_close(forward(layers, states[0])[-1], by_product[-1][0])
+    with pytest.raises(ValueError, match="one-hot positions"):
+        backward(layers, by_lookup, d_out, input_grad=True)
+    with pytest.raises(ValueError, match="index must be"):
+        lookup(states.reshape(-1, 3), layers[0].weight, layers[0].bias)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_population_reads_states_as_it_reads_one_hot_vectors(shared: bool) -> None:
+    """``NetworkPopulation`` on states equals it on one-hot vectors, outputs and autograd's
+    gradients, shared and stacked (the path the DQN benchmark's independent networks take)."""
+    pop = NetworkPopulation(
+        lambda: nn.Sequential(nn.Flatten(), mlp(5, 3, (7, 6))), 4, shared, 0, torch.device("cpu")
+    )
+    states = torch.randint(0, 5, (4, 10), generator=_seeded(3))
+    d_out = torch.randn(4, 10, 3, generator=_seeded(4))
+    results = []
+    for x in (states, torch.eye(5)[states]):
+        out = pop(x.reshape(40, *x.shape[2:]) if shared else x).reshape(4, 10, 3)
+        grads = torch.autograd.grad((out * d_out).sum(), list(pop.parameters()))
+        results.append((out.detach(), grads))
+    (out_s, grads_s), (out_x, grads_x) = results
+    torch.testing.assert_close(out_s, out_x, rtol=0, atol=1e-6)
+    for a, b in zip(grads_s, grads_x, strict=True):
+        torch.testing.assert_close(a, b)
+    torch.testing.assert_close(pop.per_agent(states[:, 0]), out_x[:, 0], rtol=0, atol=1e-6)

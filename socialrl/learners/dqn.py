@@ -21,9 +21,10 @@ The gradient step is written for small networks, where framework overhead, not a
 sets the pace: the parameters of all networks live in one flat buffer
 (:mod:`~socialrl.learners.flat_parameters`), an MLP's gradient is written out by the chain rule
 (:mod:`~socialrl.learners.dense_backprop`: ``∂L/∂Q`` of the loss below, then a few matrix
-products), and clipping and Adam are one fused update of that buffer
-(:mod:`~socialrl.learners.fast_adam`). A CNN takes the same loss and optimizer through
-autograd. Either way the mathematics are those of ``loss.backward()``,
+products; independent networks' minibatches of ``Discrete`` states pick rows of the first
+weight instead of multiplying it by one-hot vectors), and clipping and Adam are one fused
+update of that buffer (:mod:`~socialrl.learners.fast_adam`). A CNN takes the same loss and
+optimizer through autograd. Either way the mathematics are those of ``loss.backward()``,
 ``clip_grad_norm_`` and ``torch.optim.Adam``.
 """
 
@@ -274,6 +275,7 @@ class DQN(Checkpointing):
         # Plain MLPs train by the written-out chain rule; None (a CNN): through autograd.
         self._layers = self.q.dense_layers(self._online)
         self._target_layers = self.q_target.dense_layers(self._target)
+        self._indexed = self._layers is not None and self.encoder.indexed and rows > 1
         self.buffer = ReplayBuffer(c.buffer_size, self.n_agents, observation_space)
         self._obs_shape = tuple(observation_space.shape or ())
         self._rng = np.random.default_rng(np_seed)
@@ -332,17 +334,9 @@ class DQN(Checkpointing):
     ) -> None:
         """Store the step; every ``train_every`` steps, gradient steps and target updates."""
         self._check(obs)
-        self.buffer.add(
-            Transitions(
-                obs,
-                actions,
-                reward,
-                next_obs,
-                terminated,
-                self._no_truncation if truncated is None else truncated,
-                self._everyone if mask is None else mask,
-            )
-        )
+        truncated = self._no_truncation if truncated is None else truncated
+        valid = self._everyone if mask is None else mask
+        self.buffer.add(Transitions(obs, actions, reward, next_obs, terminated, truncated, valid))
         c = self.config
         if self.t < c.learning_starts or self.t % c.train_every:
             return
@@ -429,14 +423,25 @@ class DQN(Checkpointing):
     def _encode(self, obs: np.ndarray) -> torch.Tensor:
         """Encode the raw observations and next observations ``[2, (n,) B, *obs_shape]``.
 
-        As ``[2, g, B, features]``: flat vectors for an MLP, kept whole (``[2, g, B, C, H,
-        W]``) for a CNN.
+        As :meth:`_inputs` ``[2, g, B(, features)]`` for an MLP, kept whole (``[2, g, B, C,
+        H, W]``) for a CNN.
         """
         g, b = self.q.n_networks, self.config.batch_size
+        if self._layers is not None:
+            return self._inputs(obs.reshape(-1, *self._obs_shape), 2, g, b)
         encoded = self.encoder(obs.reshape(-1, *self._obs_shape))
-        if self._layers is None:
-            return encoded.reshape(2, g, b, *encoded.shape[1:])
-        return encoded.reshape(2, g, b, -1)
+        return encoded.reshape(2, g, b, *encoded.shape[1:])
+
+    def _inputs(self, obs: np.ndarray, *shape: int) -> torch.Tensor:
+        """An MLP's minibatch inputs ``[*shape, features]``, or its ``Discrete`` states.
+
+        States ``[*shape]`` for independent networks: the first layer picks rows of its weight
+        (:func:`~.dense_backprop.lookup`), ≈ 150 µs less per step of 64 networks; for one
+        network, or in acting, the one-hot product is faster (one operation against two).
+        """
+        if self._indexed:
+            return self.encoder.index(obs).reshape(shape)
+        return self.encoder(obs).reshape(*shape, -1)
 
     def _soft_update(self, tau: float) -> None:
         """θ⁻ ← τθ + (1 − τ)θ⁻."""

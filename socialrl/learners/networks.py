@@ -1,7 +1,9 @@
 """Neural-network pieces shared by every deep learner: encoders, networks, populations of them.
 
 - **Encoders** turn a role's observations into float tensors (one-hot for discrete states,
-  as-is for boxes and grid images), so no learner encodes by hand.
+  as-is for boxes and grid images), so no learner encodes by hand. Discrete states may also
+  go to an MLP as they are (``Encoder.index``): its first layer then picks a row of its
+  weight, the one-hot product's result without its arithmetic.
 - **Networks**: an MLP for vectors, a small CNN for ``[channels, rows, cols]`` grids.
 - **NetworkPopulation**: the networks of a group of agents, either *shared* (one network, one
   forward pass for every agent) or *independent* (one network per agent, parameters stacked
@@ -28,7 +30,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from socialrl.learners.dense_backprop import Dense, affine
+from socialrl.learners.dense_backprop import Dense, affine, lookup
 from socialrl.learners.flat_parameters import FlatParameters
 
 __all__ = [
@@ -93,6 +95,22 @@ class Encoder:
             self.shape = tuple(int(k) for k in space.shape)
         else:
             raise TypeError(f"no encoder for observation space {space}")
+
+    @property
+    def indexed(self) -> bool:
+        """Whether observations are one-hot positions (``Discrete``), see :meth:`index`."""
+        return isinstance(self.space, gym.spaces.Discrete)
+
+    def index(self, obs: np.ndarray) -> torch.Tensor:
+        """The position of each one-hot vector, ``obs`` itself as integers (``Discrete`` only).
+
+        A network whose first layer is affine reads these instead of the one-hot vectors
+        (:func:`~socialrl.learners.dense_backprop.lookup`): the same outputs, a row picked
+        from the first weight instead of a product with a matrix of zeros and ones.
+        """
+        if not self.indexed:
+            raise ValueError(f"only Discrete observations have one-hot positions, not {self.space}")
+        return torch.as_tensor(np.asarray(obs, dtype=np.int64), device=self.device)
 
     @property
     def is_grid(self) -> bool:
@@ -298,8 +316,12 @@ class NetworkPopulation(nn.Module):
         """Evaluate the networks.
 
         Shared: ``x[batch, ...] → out[batch, ...]``. Independent: ``x[n_agents, batch, ...] →
-        out[n_agents, batch, ...]``, each agent's network on its own slice.
+        out[n_agents, batch, ...]``, each agent's network on its own slice. Plain MLPs also take
+        one-hot inputs as their positions (integers ``[batch]`` or ``[n_agents, batch]``,
+        :meth:`Encoder.index`): the first layer then picks rows of its weight.
         """
+        if not x.is_floating_point():
+            return self._forward_indexed(x)
         if self.shared:
             return self.net(x)
         if self.fast:
@@ -316,10 +338,33 @@ class NetworkPopulation(nn.Module):
 
         return vmap(one)(params, self._buffers_stacked, x)
 
+    def _forward_indexed(self, index: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` of one-hot inputs given by their positions (plain MLPs only).
+
+        The first layer is an embedding lookup, ``W[s] + b`` (:func:`lookup`), equal to the
+        product with the one-hot vectors; autograd differentiates it as a scatter-add.
+        """
+        if self.shared:
+            linears = _linear_layers(self.net)
+            if linears is None:
+                raise ValueError("one-hot positions need an MLP, got a network of another kind")
+            pairs = [(m.weight.T.unsqueeze(0), m.bias.view(1, 1, -1)) for m in linears]
+            h = index.unsqueeze(0)
+        elif self.fast:
+            pairs = [(self.stacked[f"w{i}"], self.stacked[f"b{i}"]) for i in range(self._depth)]
+            h = index
+        else:
+            raise ValueError("one-hot positions need an MLP, got a network of another kind")
+        for i, (w, b) in enumerate(pairs):
+            h = lookup(h, w, b) if i == 0 else affine(h, w, b)
+            if i < len(pairs) - 1:
+                h = torch.relu(h)
+        return h[0] if self.shared else h
+
     def per_agent(self, x: torch.Tensor) -> torch.Tensor:
         """One input per agent ``x[n_agents, ...]`` → ``out[n_agents, ...]`` (either kind)."""
         if self.shared:
-            return self.net(x)
+            return self.forward(x)
         return self.forward(x.unsqueeze(1)).squeeze(1)
 
     @property

@@ -37,8 +37,10 @@ __all__ = [
     "check_legal",
     "check_moves",
     "handed_rules",
+    "movers_moves",
     "play_out",
     "sample_legal",
+    "seat_rows",
 ]
 
 
@@ -176,3 +178,26 @@ def handed_rules(rules: GameRules | None, who: str) -> GameRules:
             "(board, bargaining), or call use_rules(rules)"
         )
     return rules
+
+
+def movers_moves(actions: np.ndarray, seats: np.ndarray) -> np.ndarray:
+    """The action of each game's mover, ``int64[G]``, from the actions of its two seats.
+
+    A batch of two-seat games lays its agents out seat by seat (agent ``2g + s`` is seat
+    ``s`` of game ``g``); ``seats[g]`` is the seat to move in game ``g``.
+    """
+    games = seats.shape[0]
+    return np.asarray(actions, dtype=np.int64).reshape(games, 2)[np.arange(games), seats]
+
+
+def seat_rows(per_game: np.ndarray, seats: np.ndarray, live: np.ndarray) -> np.ndarray:
+    """Per-game rows ``[G, …]`` given to each live game's mover, zeros to everyone else.
+
+    The inverse of :func:`movers_moves`, per agent ``[2G, …]``: a game's legal moves (or that
+    its mover moved) belong to the seat to move; the waiting seat, and both seats of a game
+    that is over, get none.
+    """
+    out = np.zeros((seats.shape[0], 2, *per_game.shape[1:]), dtype=per_game.dtype)
+    games = np.flatnonzero(live)
+    out[games, seats[games]] = per_game[games]
+    return out.reshape(2 * seats.shape[0], *per_game.shape[1:])

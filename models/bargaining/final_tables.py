@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from socialrl.games import check_legal
+from socialrl.games import check_legal, movers_moves
 
 from .rules import AGREED, MOVER, OFFER, ROUND, STATUS, AlternatingOffers
 from .theory import spe_offer
@@ -32,11 +32,10 @@ def greedy_moves(model: BargainingModel, population: Any, states: np.ndarray) ->
         IllegalMove: where a greedy policy picks a move the rules forbid.
 
     """
-    G, role = model.n_games, next(iter(model.roles))
+    role = next(iter(model.roles))
     with model.showing(states):
         actions = np.asarray(population.greedy({role: model.observe(role)})[role])
-    mover = np.maximum(states[:, MOVER], 0)
-    moves = actions.reshape(G, 2)[np.arange(G), mover]
+    moves = movers_moves(actions, np.maximum(states[:, MOVER], 0))
     on = ~model.rules.terminal(states)
     check_legal(model.rules.legal(states), moves, on, "bargaining game (greedy replay)")
     return np.where(on, moves, 0)

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from socialrl.contract import RoleStep, episode_limit
-from socialrl.games import check_legal
+from socialrl.games import check_legal, movers_moves, seat_rows
 from socialrl.single_role import SessionBatch
 
 from .agents import Bargainer
@@ -145,11 +145,7 @@ class BargainingModel(SessionBatch[Bargainer], mesa.Model):
     def legal_actions(self, role: str = ROLE) -> np.ndarray:
         """``bool[2G, pie + 3]``: the mover of each game still on has its legal moves."""
         self._check_role(role)
-        G = self.n_games
-        legal = self.rules.legal(self.states) & self._live()[:, None]
-        out = np.zeros((G, 2, legal.shape[1]), dtype=bool)
-        out[np.arange(G), np.maximum(self.states[:, MOVER], 0)] = legal
-        return out.reshape(2 * G, -1)
+        return seat_rows(self.rules.legal(self.states), self._mover_seats(), self._live())
 
     def game_rules(self, role: str = ROLE) -> AlternatingOffers:
         """The rules; a planner needs positions to plan from (``observation="position"``)."""
@@ -170,12 +166,9 @@ class BargainingModel(SessionBatch[Bargainer], mesa.Model):
         """Games being played now."""
         return self._sessions_active & self._episode_active & ~self.rules.terminal(self.states)
 
-    def _movers_moves(self, actions: np.ndarray) -> np.ndarray:
-        """The action of the player to move in each game, ``int64[G]``."""
-        mover = np.maximum(self.states[:, MOVER], 0)
-        return np.asarray(actions, dtype=np.int64).reshape(self.n_games, 2)[
-            np.arange(self.n_games), mover
-        ]
+    def _mover_seats(self) -> np.ndarray:
+        """The seat to move in each game, ``int64[G]`` (0 where a game is over)."""
+        return np.maximum(self.states[:, MOVER], 0)
 
     def set_actions(self, role: str, actions: np.ndarray) -> None:
         """Store the actions of the next step; refuse an illegal move of a mover at once.
@@ -189,7 +182,7 @@ class BargainingModel(SessionBatch[Bargainer], mesa.Model):
 
         """
         self._check_role(role)
-        moves = self._movers_moves(actions)
+        moves = movers_moves(actions, self._mover_seats())
         check_legal(self.rules.legal(self.states), moves, self._live(), "bargaining game")
         self._actions = actions
 
@@ -197,15 +190,13 @@ class BargainingModel(SessionBatch[Bargainer], mesa.Model):
         """One move in every game still on; games that end pay out (and restart)."""
         G, rules = self.n_games, self.rules
         live = self._live()
-        mover = np.maximum(self.states[:, MOVER], 0)
-        moves = self._movers_moves(self._actions)
+        mover = self._mover_seats()
+        moves = movers_moves(self._actions, mover)
         opening = live & (self.states[:, ROUND] == 0) & (self.states[:, PHASE] == PROPOSING)
         self._opening[opening] = moves[opening]
         after = self.states.copy()
         after[live] = rules.play(self.states[live], moves[live])
-        moved = np.zeros((G, 2), dtype=bool)
-        moved[live, mover[live]] = True
-        self._moved = moved.ravel()
+        self._moved = seat_rows(np.ones(G, dtype=bool), mover, live)
         ended = live & rules.terminal(after)
         payoffs = np.zeros((G, 2))
         payoffs[ended] = rules.payoffs(after[ended])

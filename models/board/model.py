@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from socialrl.contract import RoleStep, episode_limit
-from socialrl.games import check_legal
+from socialrl.games import check_legal, movers_moves, seat_rows
 from socialrl.single_role import SessionBatch
 
 from .agents import Player
@@ -151,13 +151,6 @@ class BoardGameModel(SessionBatch[Player], mesa.Model):
         """The seat to move in each game, ``int64[G]`` (player 0 of the rules is ``first``)."""
         return self.rules.to_move(self.positions) ^ self.first
 
-    def _by_seat(self, per_game: np.ndarray, live: np.ndarray) -> np.ndarray:
-        """Per-game rows ``[G, …]`` placed at each live game's mover, zeros elsewhere, per agent."""
-        out = np.zeros((self.n_games, 2, *per_game.shape[1:]), dtype=per_game.dtype)
-        games = np.flatnonzero(live)
-        out[games, self.mover_seats()[games]] = per_game[games]
-        return out.reshape(2 * self.n_games, *per_game.shape[1:])
-
     def set_actions(self, role: str, actions: np.ndarray) -> None:
         """Store the next step's actions; refuse an illegal move of a mover at once.
 
@@ -169,19 +162,14 @@ class BoardGameModel(SessionBatch[Player], mesa.Model):
 
         """
         self._check_role(role)
-        moves = self._movers_moves(np.asarray(actions))
+        moves = movers_moves(actions, self.mover_seats())
         check_legal(self.rules.legal(self.positions), moves, self._live(), "game")
         self._actions = actions
-
-    def _movers_moves(self, actions: np.ndarray) -> np.ndarray:
-        """The action of each game's mover, ``int64[n_games]``."""
-        G = self.n_games
-        return np.asarray(actions).reshape(G, 2)[np.arange(G), self.mover_seats()]
 
     def legal_actions(self, role: str = ROLE) -> np.ndarray:
         """``bool[2G, A]``: the mover's legal moves in each live game; none for the waiting."""
         self._check_role(role)
-        return self._by_seat(self.rules.legal(self.positions), self._live())
+        return seat_rows(self.rules.legal(self.positions), self.mover_seats(), self._live())
 
     def moved(self, role: str = ROLE) -> np.ndarray:
         """Whose move the last step applied: the mover of each game that was live."""
@@ -192,7 +180,7 @@ class BoardGameModel(SessionBatch[Player], mesa.Model):
         """One ply in every live game; finished games are recorded (and restarted)."""
         G, rules = self.n_games, self.rules
         live = self._live()
-        chosen = self._movers_moves(self._actions)  # legal: checked by set_actions
+        chosen = movers_moves(self._actions, self.mover_seats())  # legal: checked by set_actions
         games = np.flatnonzero(live)
         after = self.positions.copy()
         after[games] = rules.play(self.positions[games], chosen[games])
@@ -200,7 +188,7 @@ class BoardGameModel(SessionBatch[Player], mesa.Model):
         self.plies[games] += 1
         ended = live & rules.terminal(after)
         cut = live & ~ended & self._out_of_time()
-        self._moved = self._by_seat(np.ones(G, dtype=bool), live)
+        self._moved = seat_rows(np.ones(G, dtype=bool), self.mover_seats(), live)
         by_seat = rules.payoffs(after)[:, [self.first, 1 - self.first]]  # seat s: player s ^ first
         self._rewards = (by_seat * ended[:, None]).ravel()
         next_obs = np.repeat(after, 2, axis=0)

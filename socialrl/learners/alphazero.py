@@ -35,7 +35,6 @@ from socialrl.games import GameRules, check_moves, handed_rules
 from socialrl.learners.base import Checkpointing, rng_state_array, set_rng_state
 from socialrl.learners.fast_adam import AdamSettings, FastAdam
 from socialrl.learners.flat_parameters import FlatParameters
-from socialrl.learners.mcts import best_visited
 from socialrl.learners.networks import (
     load_network_state,
     network_state,
@@ -48,8 +47,10 @@ from socialrl.learners.policy_value_net import (
 )
 from socialrl.learners.self_play_window import SelfPlayBatch, SelfPlayWindow
 from socialrl.learners.tree_search import (
+    best_visited,
     check_positions,
     dirichlet_noise,
+    most_visited_moves,
     search,
     visit_policy,
 )
@@ -214,15 +215,11 @@ class AlphaZero(Checkpointing):
 
     def greedy_masked(self, obs: np.ndarray, legal: np.ndarray) -> np.ndarray:
         """A noiseless search's most visited legal move (ties to the lowest); learns nothing."""
-        rules = self._planning_rules()
+        rules, cfg = self._planning_rules(), self.config
         obs, legal = check_positions(obs, legal, self.n_agents, self.n_actions)
-        actions = np.zeros(obs.shape[0], dtype=np.int64)
-        movers = np.flatnonzero(legal.any(axis=1))
-        if movers.size:
-            cfg = self.config
-            trees = search(rules, obs[movers], self.evaluate, cfg.simulations, "puct", cfg.c_puct)
-            actions[movers] = best_visited(trees.root_visits(), legal[movers], None)
-        return actions
+        return most_visited_moves(
+            rules, obs, legal, self.evaluate, cfg.simulations, "puct", cfg.c_puct, None
+        )
 
     def policy_value(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The network's move probabilities ``[n, A]`` and values per player ``[n, P]``.
@@ -259,10 +256,7 @@ class AlphaZero(Checkpointing):
         mask: np.ndarray | None = None,
     ) -> None:
         """Close the games that ended (their final positions are in ``next_obs``); train."""
-        ended = np.asarray(terminated, dtype=bool)
-        if mask is not None:
-            ended = ended & mask
-        self._finish(np.flatnonzero(ended), np.asarray(next_obs))
+        self._finish(_ended(terminated, mask), np.asarray(next_obs))
 
     def learn_over(
         self,
@@ -275,10 +269,7 @@ class AlphaZero(Checkpointing):
         mask: np.ndarray | None = None,
     ) -> None:
         """As :meth:`learn`, for transitions between own moves (turn-taking models)."""
-        ended = np.asarray(terminated, dtype=bool)
-        if mask is not None:
-            ended = ended & mask
-        self._finish(np.flatnonzero(ended), np.asarray(next_obs))
+        self._finish(_ended(terminated, mask), np.asarray(next_obs))
 
     def discount(self) -> float:
         """γ = 1: a game's outcome counts whenever it comes (rewards arrive at the end)."""
@@ -439,3 +430,9 @@ class AlphaZero(Checkpointing):
         return (
             f"AlphaZero(simulations={cfg.simulations}, c_puct={cfg.c_puct:g}, hidden={cfg.hidden})"
         )
+
+
+def _ended(terminated: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """The rows whose game ended this step (among the agents that count)."""
+    ended = np.asarray(terminated, dtype=bool)
+    return np.flatnonzero(ended if mask is None else ended & mask)

@@ -22,9 +22,9 @@ import numpy as np
 
 from socialrl.games import GameRules, check_moves, handed_rules
 from socialrl.learners.base import Checkpointing, rng_state_array, set_rng_state
-from socialrl.learners.tree_search import check_positions, rollout_evaluator, search
+from socialrl.learners.tree_search import check_positions, most_visited_moves, rollout_evaluator
 
-__all__ = ["MCTS", "MCTSConfig", "best_visited"]
+__all__ = ["MCTS", "MCTSConfig"]
 
 
 @dataclass(frozen=True)
@@ -53,18 +53,6 @@ class MCTSConfig:
             raise ValueError(f"rollouts must be an integer ≥ 1, got {self.rollouts!r}")
         if self.rollouts < 1:
             raise ValueError(f"rollouts must be an integer ≥ 1, got {self.rollouts!r}")
-
-
-def best_visited(
-    visits: np.ndarray, legal: np.ndarray, rng: np.random.Generator | None
-) -> np.ndarray:
-    """The most visited legal move per row; ties at random (``rng``) or to the lowest move."""
-    masked = np.where(legal, visits, -1.0)
-    top = masked == masked.max(axis=1, keepdims=True)
-    if rng is None:
-        return np.argmax(top, axis=1).astype(np.int64)
-    noise = rng.random(top.shape)
-    return np.argmax(np.where(top, noise, -1.0), axis=1).astype(np.int64)
 
 
 class MCTS(Checkpointing):
@@ -145,15 +133,9 @@ class MCTS(Checkpointing):
     ) -> np.ndarray:
         rules = self._planning_rules()
         obs, legal = check_positions(obs, legal, self.n_agents, self.n_actions)
-        actions = np.zeros(obs.shape[0], dtype=np.int64)
-        movers = np.flatnonzero(legal.any(axis=1))
-        if movers.size == 0:
-            return actions
         cfg = self.config
         evaluate = rollout_evaluator(rules, self._rng, cfg.rollouts)
-        trees = search(rules, obs[movers], evaluate, cfg.simulations, "uct", cfg.c)
-        actions[movers] = best_visited(trees.root_visits(), legal[movers], ties)
-        return actions
+        return most_visited_moves(rules, obs, legal, evaluate, cfg.simulations, "uct", cfg.c, ties)
 
     def __repr__(self) -> str:
         cfg = self.config

@@ -26,8 +26,10 @@ from socialrl.learners.search_tree import PUCT, UCT, SearchTrees, backup, select
 
 __all__ = [
     "Evaluator",
+    "best_visited",
     "check_positions",
     "dirichlet_noise",
+    "most_visited_moves",
     "rollout_evaluator",
     "search",
     "visit_policy",
@@ -199,3 +201,38 @@ def check_positions(
             f"legal moves must have shape ({n_agents}, {n_actions}), got {legal.shape}"
         )
     return obs, legal
+
+
+def most_visited_moves(
+    rules: GameRules,
+    obs: np.ndarray,
+    legal: np.ndarray,
+    evaluate: Evaluator,
+    simulations: int,
+    score: str,
+    c: float,
+    ties: np.random.Generator | None,
+) -> np.ndarray:
+    """Search from every position that has a legal move and play its most visited one.
+
+    A planner's decision for its group, ``int64[n]``: rows without a legal move (agents that
+    wait) get 0; ties between equally visited moves go at random (``ties``) or to the lowest.
+    """
+    actions = np.zeros(obs.shape[0], dtype=np.int64)
+    movers = np.flatnonzero(legal.any(axis=1))
+    if movers.size:
+        trees = search(rules, obs[movers], evaluate, simulations, score, c)
+        actions[movers] = best_visited(trees.root_visits(), legal[movers], ties)
+    return actions
+
+
+def best_visited(
+    visits: np.ndarray, legal: np.ndarray, rng: np.random.Generator | None
+) -> np.ndarray:
+    """The most visited legal move per row; ties at random (``rng``) or to the lowest move."""
+    masked = np.where(legal, visits, -1.0)
+    top = masked == masked.max(axis=1, keepdims=True)
+    if rng is None:
+        return np.argmax(top, axis=1).astype(np.int64)
+    noise = rng.random(top.shape)
+    return np.argmax(np.where(top, noise, -1.0), axis=1).astype(np.int64)
